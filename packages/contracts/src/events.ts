@@ -1,0 +1,2 @@
+// Event envelopes and payloads (outbox -> Redis Streams). Owned by the order/payment work.
+export {};

@@ -1,0 +1,3 @@
+// Request/response/event schemas shared across services (zod). One file per domain.
+export * from './inventory.js';
+export * from './events.js';

@@ -1,0 +1,2 @@
+// Inventory reservation API (product service, internal). Owned by the user/product work.
+export {};
