@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'manifests',
+    root: import.meta.dirname,
+    include: ['**/*.test.ts'],
+    passWithNoTests: true,
+  },
+});
