@@ -1,0 +1,137 @@
+// All SQL of the events package: the outbox and the processed-events (dedup) table live in the
+// producing/consuming service's own schema, so no query ever crosses schemas.
+import type pg from 'pg';
+
+/** Anything that can run a query: a pool or a client inside a transaction. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+
+/** Schema names are interpolated into SQL (identifiers cannot be parameters), so they are whitelisted. */
+export function assertSchemaName(schema: string): string {
+  if (!IDENT.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  return schema;
+}
+
+/**
+ * DDL a service copies into one of its migrations (shown in the README); tests use it directly.
+ * `outbox` rows are the envelopes waiting for the relay; `processed_events` makes consumers idempotent.
+ */
+export function eventTablesSql(schema: string): string {
+  const s = assertSchemaName(schema);
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.outbox (
+  id            uuid PRIMARY KEY,
+  stream        text        NOT NULL,
+  type          text        NOT NULL,
+  aggregate_id  text        NOT NULL,
+  envelope      jsonb       NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  published_at  timestamptz,
+  attempts      integer     NOT NULL DEFAULT 0,
+  last_error    text
+);
+CREATE INDEX IF NOT EXISTS outbox_unpublished_idx ON ${s}.outbox (created_at) WHERE published_at IS NULL;
+CREATE TABLE IF NOT EXISTS ${s}.processed_events (
+  consumer      text        NOT NULL,
+  event_id      uuid        NOT NULL,
+  event_type    text        NOT NULL,
+  processed_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, event_id)
+);
+`;
+}
+
+export interface OutboxRow {
+  id: string;
+  stream: string;
+  type: string;
+  envelope: Record<string, unknown>;
+}
+
+export class OutboxRepository {
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `${assertSchemaName(schema)}.outbox`;
+  }
+
+  async insert(db: Queryable, row: OutboxRow & { aggregateId: string }): Promise<void> {
+    await db.query(
+      `INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope) VALUES ($1, $2, $3, $4, $5)`,
+      [row.id, row.stream, row.type, row.aggregateId, JSON.stringify(row.envelope)],
+    );
+  }
+
+  /** Locks a batch of unpublished rows; SKIP LOCKED lets several relay replicas share the work. */
+  async lockBatch(db: Queryable, limit: number): Promise<OutboxRow[]> {
+    const { rows } = await db.query<OutboxRow>(
+      `SELECT id, stream, type, envelope FROM ${this.table}
+        WHERE published_at IS NULL
+        ORDER BY created_at, id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows;
+  }
+
+  async markPublished(db: Queryable, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db.query(
+      `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
+
+  async recordFailure(db: Queryable, ids: string[], error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await db.query(
+      `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
+      [ids, error.slice(0, 500)],
+    );
+  }
+
+  async countUnpublished(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${this.table} WHERE published_at IS NULL`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Published rows are only kept for a while, for debugging; the stream is the record. */
+  async deletePublishedBefore(db: Queryable, before: Date): Promise<number> {
+    const res = await db.query(
+      `DELETE FROM ${this.table} WHERE published_at IS NOT NULL AND published_at < $1`,
+      [before],
+    );
+    return res.rowCount ?? 0;
+  }
+}
+
+export class ProcessedEventsRepository {
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `${assertSchemaName(schema)}.processed_events`;
+  }
+
+  /** True when this consumer had not seen the event yet (the row is now claimed by the caller's transaction). */
+  async markProcessed(db: Queryable, consumer: string, eventId: string, eventType: string): Promise<boolean> {
+    const res = await db.query(
+      `INSERT INTO ${this.table} (consumer, event_id, event_type) VALUES ($1, $2, $3)
+       ON CONFLICT (consumer, event_id) DO NOTHING`,
+      [consumer, eventId, eventType],
+    );
+    return res.rowCount === 1;
+  }
+
+  async isProcessed(db: Queryable, consumer: string, eventId: string): Promise<boolean> {
+    const { rows } = await db.query(`SELECT 1 FROM ${this.table} WHERE consumer = $1 AND event_id = $2`, [
+      consumer,
+      eventId,
+    ]);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,358 @@
+import { context, propagation, TraceFlags, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { EventEnvelope } from '@shop/contracts';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@shop/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  deadLetterKey,
+  eventTablesSql,
+  Outbox,
+  OutboxRelay,
+  StreamConsumer,
+  streamKey,
+} from '../src/index.js';
+
+const SCHEMA = 'evtest';
+let db: TestDatabase;
+let redisPrefix: TestRedisPrefix;
+let pool: pg.Pool;
+let redis: Redis;
+let prefix: string;
+let run = 0;
+
+beforeAll(async () => {
+  db = await createTestDatabase('events');
+  redisPrefix = createTestRedisPrefix('events');
+  pool = new pg.Pool({ connectionString: db.url, max: 10 });
+  await pool.query(eventTablesSql(SCHEMA));
+  await pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, note text)`);
+  redis = new Redis(redisPrefix.url, { keyPrefix: redisPrefix.prefix });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+});
+
+afterAll(async () => {
+  context.disable();
+  propagation.disable();
+  redis.disconnect();
+  await pool.end();
+  await db.drop();
+  await redisPrefix.cleanup();
+});
+
+beforeEach(async () => {
+  // Each test gets its own stream namespace under the file's prefix, and a clean outbox.
+  run++;
+  prefix = `${redisPrefix.prefix}t${run}:`;
+  await pool.query(`TRUNCATE ${SCHEMA}.outbox, ${SCHEMA}.processed_events, ${SCHEMA}.effects`);
+});
+
+const outbox = new Outbox(SCHEMA);
+
+async function enqueueCommitted(type: string, data: Record<string, unknown> = {}) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const env = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg-1', data });
+    await client.query('COMMIT');
+    return env;
+  } finally {
+    client.release();
+  }
+}
+
+function relay(extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+  return new OutboxRelay({ pool, redis, schema: SCHEMA, prefix, batchSize: 10, ...extra });
+}
+
+function consumer(
+  handlers: Record<string, (e: EventEnvelope, tx: pg.PoolClient) => Promise<void>>,
+  extra = {},
+) {
+  return new StreamConsumer({
+    pool,
+    redis,
+    schema: SCHEMA,
+    prefix,
+    group: 'test-group',
+    streams: ['orders'],
+    handlers,
+    claimIdleMs: 50,
+    maxDeliveries: 3,
+    blockMs: 50,
+    ...extra,
+  });
+}
+
+const recordEffect = async (e: EventEnvelope, tx: pg.PoolClient) => {
+  await tx.query(`INSERT INTO ${SCHEMA}.effects (event_id, note) VALUES ($1, $2)`, [e.id, e.type]);
+};
+
+async function effects(): Promise<string[]> {
+  const { rows } = await pool.query<{ note: string }>(`SELECT note FROM ${SCHEMA}.effects ORDER BY note`);
+  return rows.map((r) => r.note);
+}
+
+const raw = () => new Redis(redisPrefix.url);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('outbox + relay', () => {
+  it('publishes events of committed transactions and never those of rolled-back ones', async () => {
+    await enqueueCommitted('order.paid', { n: 1 });
+    const client = await pool.connect();
+    await client.query('BEGIN');
+    await outbox.enqueue(client, { stream: 'orders', type: 'order.rolled_back', aggregateId: 'x', data: {} });
+    await client.query('ROLLBACK');
+    client.release();
+
+    const r = relay();
+    expect(await r.publishBatch()).toBe(1);
+    expect(await r.publishBatch()).toBe(0);
+    const conn = raw();
+    const entries = await conn.xrange(streamKey(prefix, 'orders'), '-', '+');
+    conn.disconnect();
+    await r.stop();
+    expect(entries).toHaveLength(1);
+    const fields = entries[0]![1];
+    expect(fields[fields.indexOf('type') + 1]).toBe('order.paid');
+    const env = JSON.parse(fields[fields.indexOf('event') + 1]!);
+    expect(env).toMatchObject({ type: 'order.paid', aggregate_id: 'agg-1', data: { n: 1 } });
+  });
+
+  it('publishes each row exactly once when several relays run concurrently', async () => {
+    for (let i = 0; i < 60; i++) await enqueueCommitted(`order.e${i}`);
+    const relays = [relay({ batchSize: 7 }), relay({ batchSize: 7 }), relay({ batchSize: 7 })];
+    // Drive the three relays in parallel until the outbox is empty (bounded number of rounds).
+    for (let round = 0; round < 30; round++) {
+      const counts = await Promise.all(relays.map((r) => r.publishBatch()));
+      if (counts.every((c) => c === 0)) break;
+    }
+    await Promise.all(relays.map((r) => r.stop()));
+    const conn = raw();
+    const len = await conn.xlen(streamKey(prefix, 'orders'));
+    conn.disconnect();
+    expect(len).toBe(60);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('keeps rows unpublished while Redis is unreachable and publishes them once it is back', async () => {
+    await enqueueCommitted('order.paid');
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    const broken = new OutboxRelay({ pool, redis: down, schema: SCHEMA, prefix });
+    await expect(broken.publishBatch()).rejects.toThrow();
+    await broken.stop();
+    down.disconnect();
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`,
+    );
+    expect(rows[0].n).toBe(1);
+    const r = relay();
+    expect(await r.publishBatch()).toBe(1);
+    await r.stop();
+  });
+
+  it('carries the producer W3C traceparent in the envelope and the consumer handler runs in that trace', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = trace.setSpanContext(context.active(), {
+      traceId,
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    const env = await context.with(parent, () => enqueueCommitted('order.paid'));
+    expect(env.traceparent).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
+
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    let seenTraceId: string | undefined;
+    const c = consumer({
+      'order.paid': async () => {
+        seenTraceId = trace.getActiveSpan()?.spanContext().traceId;
+      },
+    });
+    await c.ensureGroups();
+    await c.pollOnce();
+    await c.stop();
+    expect(seenTraceId).toBe(traceId);
+  });
+});
+
+describe('stream consumer', () => {
+  it('applies the handler in the same transaction as the dedup record and acknowledges after commit', async () => {
+    await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    const c = consumer({ 'order.paid': recordEffect });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(1);
+    await c.stop();
+    expect(await effects()).toEqual(['order.paid']);
+    const conn = raw();
+    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
+    conn.disconnect();
+    expect(pending[0]).toBe(0);
+  });
+
+  it('treats a redelivered event (same id published twice) as a no-op', async () => {
+    await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    // Simulates a relay that crashed after XADD and before COMMIT: the row goes out again.
+    await pool.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL`);
+    await r.publishBatch();
+    await r.stop();
+    const c = consumer({ 'order.paid': recordEffect });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(2);
+    await c.stop();
+    expect(await effects()).toEqual(['order.paid']);
+  });
+
+  it('retries a message whose handler failed, rolling back its partial effects', async () => {
+    await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    let calls = 0;
+    const c = consumer({
+      'order.paid': async (e, tx) => {
+        calls++;
+        await recordEffect(e, tx);
+        if (calls === 1) throw new Error('transient');
+      },
+    });
+    await c.ensureGroups();
+    await c.pollOnce();
+    expect(await effects()).toEqual([]);
+    await sleep(80); // > claimIdleMs (50 ms)
+    expect(await c.reclaimOnce()).toBe(1);
+    await c.stop();
+    expect(calls).toBe(2);
+    expect(await effects()).toEqual(['order.paid']);
+  });
+
+  it('reclaims a message left pending by a dead consumer', async () => {
+    await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    const live = consumer({ 'order.paid': recordEffect }, { consumerName: 'live' });
+    await live.ensureGroups();
+    // A consumer that read the message and died before processing it.
+    const conn = raw();
+    const read = await conn.call(
+      'XREADGROUP',
+      'GROUP',
+      'test-group',
+      'dead',
+      'COUNT',
+      10,
+      'STREAMS',
+      streamKey(prefix, 'orders'),
+      '>',
+    );
+    expect(read).not.toBeNull();
+    expect(await live.pollOnce(10)).toBe(0);
+    await sleep(80);
+    expect(await live.reclaimOnce()).toBe(1);
+    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
+    conn.disconnect();
+    await live.stop();
+    expect(await effects()).toEqual(['order.paid']);
+    expect(pending[0]).toBe(0);
+  });
+
+  it('parks a message in the dead-letter stream after maxDeliveries failures and acknowledges it', async () => {
+    const env = await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    let calls = 0;
+    const registry = new Registry();
+    const c = consumer(
+      {
+        'order.paid': async () => {
+          calls++;
+          throw new Error('always broken');
+        },
+      },
+      { registry },
+    );
+    await c.ensureGroups();
+    await c.pollOnce();
+    for (let i = 0; i < 5; i++) {
+      await sleep(60);
+      await c.reclaimOnce();
+    }
+    await c.stop();
+    expect(calls).toBe(3);
+    const conn = raw();
+    const dlq = await conn.xrange(deadLetterKey(prefix, 'orders'), '-', '+');
+    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
+    conn.disconnect();
+    expect(dlq).toHaveLength(1);
+    const fields = dlq[0]![1];
+    expect(fields[fields.indexOf('error') + 1]).toBe('always broken');
+    expect(JSON.parse(fields[fields.indexOf('event') + 1]!).id).toBe(env.id);
+    expect(pending[0]).toBe(0);
+    const metrics = await registry.getSingleMetricAsString('events_consumed_total');
+    expect(metrics).toContain('outcome="dead_lettered"');
+  });
+
+  it('dead-letters a message whose envelope is not valid JSON without calling any handler', async () => {
+    const c = consumer({ 'order.paid': recordEffect });
+    await c.ensureGroups();
+    const conn = raw();
+    await conn.xadd(streamKey(prefix, 'orders'), '*', 'type', 'order.paid', 'event', '{not json');
+    await c.pollOnce();
+    const dlq = await conn.xlen(deadLetterKey(prefix, 'orders'));
+    conn.disconnect();
+    await c.stop();
+    expect(dlq).toBe(1);
+    expect(await effects()).toEqual([]);
+  });
+
+  it('acknowledges events of types it has no handler for', async () => {
+    await enqueueCommitted('order.unknown');
+    const r = relay();
+    await r.publishBatch();
+    await r.stop();
+    const c = consumer({ 'order.paid': recordEffect });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(1);
+    await c.stop();
+    const conn = raw();
+    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
+    conn.disconnect();
+    expect(pending[0]).toBe(0);
+  });
+
+  it('delivers end to end with the background relay and consumer loops running', async () => {
+    const c = consumer({ 'order.paid': recordEffect }, { blockMs: 100 });
+    await c.start();
+    const r = relay({ pollIntervalMs: 20 });
+    r.start();
+    await enqueueCommitted('order.paid');
+    for (let i = 0; i < 100 && (await effects()).length === 0; i++) await sleep(20);
+    await r.stop();
+    await c.stop();
+    expect(await effects()).toEqual(['order.paid']);
+  });
+});
