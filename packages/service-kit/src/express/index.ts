@@ -1,0 +1,6 @@
+export {
+  type MountServiceKitOptions,
+  mountErrorHandlers,
+  mountServiceKit,
+} from './service-kit.middleware.js';
+export { type ValidateSchemas, validate } from './validate.middleware.js';

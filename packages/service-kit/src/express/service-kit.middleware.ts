@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { errorReply, type HttpReply, notFoundReply, pathOf } from '../core/http-replies.js';
+import { probeHandlers } from '../core/probes.js';
+import type { ServiceKit } from '../core/service-kit.js';
+import { DomainError } from '../errors/domain-errors.js';
+import { KitErrorCodes } from '../errors/problem-details.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Per-request child logger (`reqId` bound), like fastify's `request.log`. */
+    log: Logger;
+  }
+}
+
+export interface MountServiceKitOptions {
+  /** Max JSON body size (express/body-parser syntax); default `1mb` like fastify. */
+  bodyLimit?: string | number;
+  /** Content types accepted for request bodies; others get 415. */
+  acceptedContentTypes?: string[];
+}
+
+function send(res: Response, out: HttpReply): void {
+  res.status(out.status).set(out.headers).send(out.body);
+}
+
+/** `baseUrl + route.path` of the matched route, or undefined when nothing matched. */
+function routeTemplate(req: Request): string | undefined {
+  const route = req.route as { path?: unknown } | undefined;
+  if (!route) return undefined;
+  const path = typeof route.path === 'string' ? route.path : String(route.path);
+  return `${req.baseUrl}${path === '/' && req.baseUrl ? '' : path}`;
+}
+
+/**
+ * The express adapter, part 1 (before the routes): request logger and metrics, /healthz /readyz
+ * /metrics, 415 for non-JSON bodies and the JSON body parser with a size limit.
+ */
+export function mountServiceKit(app: Express, kit: ServiceKit, options: MountServiceKitOptions = {}): void {
+  const accepted = options.acceptedContentTypes ?? ['application/json', 'application/*+json'];
+  app.disable('x-powered-by');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    const header = req.headers['x-request-id'];
+    const reqId = typeof header === 'string' && header.length <= 128 ? header : randomUUID();
+    req.log = kit.logger.child({ reqId });
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeTemplate(req);
+      kit.httpMetrics.observe(req.method, route, res.statusCode, seconds);
+      if (route === undefined || !probeHandlers[route]) {
+        req.log.info(
+          {
+            req: { method: req.method, url: pathOf(req.originalUrl) },
+            res: { statusCode: res.statusCode },
+            responseTime: seconds * 1000,
+          },
+          'request completed',
+        );
+      }
+    });
+    next();
+  });
+
+  for (const [path, handler] of Object.entries(probeHandlers)) {
+    app.get(path, async (_req: Request, res: Response) => {
+      const out = await handler(kit);
+      res.status(out.status).type(out.contentType).send(out.body);
+    });
+  }
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    // req.is() is null without a body and false when a body has another type.
+    if (req.is(accepted) === false) {
+      next(
+        new DomainError({
+          status: 415,
+          code: KitErrorCodes.unsupportedMediaType,
+          title: 'Unsupported Media Type',
+          detail: `Content-Type must be one of ${accepted.join(', ')}`,
+        }),
+      );
+      return;
+    }
+    next();
+  });
+  app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: accepted }));
+}
+
+/** The express adapter, part 2 (after the routes): problem+json 404 and error handler. */
+export function mountErrorHandlers(app: Express, kit: ServiceKit): void {
+  app.use((req: Request, res: Response) => send(res, notFoundReply(req.method, req.originalUrl)));
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    send(res, errorReply(err, { logger: req.log ?? kit.logger, method: req.method, url: req.originalUrl }));
+  });
+}

@@ -1,0 +1,17 @@
+import type { Server } from 'node:http';
+import type { ServiceKit } from '../core/service-kit.js';
+
+export { issuesFromAjv as fastifyValidationIssues } from '../errors/validation-issues.js';
+export { type ServiceKitPluginOptions, serviceKitPlugin } from './service-kit.plugin.js';
+
+/** Listens with the kit (ready → listen → readiness on); same as `kit.listen(app.server, port)`. */
+export async function listenFastify(
+  kit: ServiceKit,
+  // Structural so instances typed with a custom logger or type provider are accepted.
+  app: { ready(): PromiseLike<unknown>; server: Server },
+  port: number,
+  host?: string,
+): Promise<Server> {
+  await app.ready();
+  return kit.listen(app.server, port, host);
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { errorReply, type HttpReply, notFoundReply } from '../core/http-replies.js';
+import { probeHandlers } from '../core/probes.js';
+import type { ServiceKit } from '../core/service-kit.js';
+
+export interface ServiceKitPluginOptions {
+  kit: ServiceKit;
+  /**
+   * Keep fastify's built-in text/plain body parser. Off by default so non-JSON bodies get 415,
+   * as on the express side; routes needing other types register their own parser.
+   */
+  allowTextPlain?: boolean;
+}
+
+function send(reply: FastifyReply, out: HttpReply): FastifyReply {
+  return reply.code(out.status).headers(out.headers).send(out.body);
+}
+
+/**
+ * Mounts /healthz, /readyz and /metrics, records request metrics by route template, answers every
+ * error and unknown route with problem+json, and ties the instance to the kit's lifecycle
+ * (`ready()` before listen, `close()` during shutdown).
+ */
+async function serviceKit(
+  app: FastifyInstance,
+  { kit, allowTextPlain }: ServiceKitPluginOptions,
+): Promise<void> {
+  if (!allowTextPlain) app.removeContentTypeParser('text/plain');
+  for (const [path, handler] of Object.entries(probeHandlers)) {
+    // Probes are hit every few seconds; keep them out of the request log.
+    app.get(path, { logLevel: 'silent' }, async (_request, reply) => {
+      const out = await handler(kit);
+      return reply.code(out.status).type(out.contentType).send(out.body);
+    });
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.is404 ? undefined : request.routeOptions.url;
+    kit.httpMetrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error, request, reply) =>
+    send(reply, errorReply(error, { logger: request.log, method: request.method, url: request.url })),
+  );
+  app.setNotFoundHandler((request, reply) => send(reply, notFoundReply(request.method, request.url)));
+
+  kit.onBeforeListen(() => app.ready());
+  kit.onShutdown('fastify', () => app.close());
+}
+
+/** The fastify adapter: `await app.register(serviceKitPlugin, { kit })`. */
+export const serviceKitPlugin = fp(serviceKit, { name: '@shop/service-kit', fastify: '5.x' });

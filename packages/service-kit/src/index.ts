@@ -1,0 +1,68 @@
+export { createPgPool, type PgPoolOptions } from './clients/pg-pool.js';
+export { createRedis, type RedisClientOptions } from './clients/redis.js';
+export {
+  type BaseConfig,
+  baseConfigSchema,
+  ConfigError,
+  type DerivedConfig,
+  isSecretKey,
+  loadConfig,
+  redactConfig,
+} from './config/config.js';
+export { durationMs, parseDurationMs } from './config/duration.js';
+export { errorReply, type HttpReply, notFoundReply } from './core/http-replies.js';
+export {
+  HTTP_DURATION_BUCKETS,
+  type HttpMetrics,
+  KIT_PATHS,
+  type MetricsFactory,
+  UNMATCHED_ROUTE,
+} from './core/metrics.js';
+export { livenessResponse, metricsResponse, type ProbeResponse, readinessResponse } from './core/probes.js';
+export type {
+  CheckResult,
+  ReadinessCheck,
+  ReadinessCheckOptions,
+  ReadinessReport,
+  ReadinessState,
+} from './core/readiness.js';
+export type { DrainStatus } from './core/server-drain.js';
+export {
+  createServiceKit,
+  type KitClock,
+  type Lifecycle,
+  type ServiceKit,
+  type ServiceKitOptions,
+} from './core/service-kit.js';
+export {
+  ConflictError,
+  DomainError,
+  type DomainErrorOptions,
+  type FieldIssue,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnprocessableEntityError,
+  ValidationError,
+} from './errors/domain-errors.js';
+export {
+  KitErrorCodes,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  type ProblemResponse,
+  problemFromError,
+  routeNotFoundProblem,
+  validationProblem,
+} from './errors/problem-details.js';
+export { issuesFromAjv, issuesFromZod, jsonPointer } from './errors/validation-issues.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  redactPaths,
+  traceMixin,
+} from './logger/logger.js';
+export { flushTelemetry, startTelemetry, telemetryDisabled } from './telemetry/telemetry.js';
