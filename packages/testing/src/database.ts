@@ -12,7 +12,10 @@ const adminUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.
 
 /** Creates a uniquely named database (`shop_test_<label>_<random>`) on the local server. */
 export async function createTestDatabase(label = 'db'): Promise<TestDatabase> {
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const safeLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 20);
   const name = `shop_test_${safeLabel}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();

@@ -1,3 +1,11 @@
 export { createTestDatabase, type TestDatabase } from './database.js';
-export { createTestRedisPrefix, type TestRedisPrefix } from './redis.js';
 export { getFreePort } from './ports.js';
+export { createTestRedisPrefix, type TestRedisPrefix } from './redis.js';
+export {
+  type ProcessExit,
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  startServiceProcess,
+  stopAllServiceProcesses,
+} from './service-process.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
