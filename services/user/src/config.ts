@@ -1,0 +1,33 @@
+import { baseConfigSchema } from '@shop/service-kit';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().min(1);
+
+/** The user service's environment: the kit's base keys plus keys, token lifetimes and login limits. */
+export const userConfigSchema = baseConfigSchema.extend({
+  SERVICE_NAME: z.string().min(1).default('user-service'),
+  SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** PKCS#8 PEM of the signing key (EC P-256 → ES256, Ed25519 → EdDSA); `\n` escapes are accepted. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  /** `kid` of the signing key; defaults to its RFC 7638 thumbprint. */
+  JWT_KEY_ID: z.string().min(1).max(128).optional(),
+  /** Extra public keys to publish in the JWKS (`{"keys":[…]}` or `[…]`), e.g. the next key during rotation. */
+  JWT_PUBLIC_KEYS: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('shop-user-service'),
+  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+  LOGIN_MAX_FAILURES_PER_USERNAME: positiveInt.default(5),
+  LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(50),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(900),
+  /** Honour X-Forwarded-For from the ingress/gateway so the per-address login limit sees clients. */
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  ADMIN_USERNAME: z.string().optional(),
+  ADMIN_EMAIL: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+});
+
+export type UserConfig = z.output<typeof userConfigSchema>;

@@ -1,0 +1,32 @@
+import { Type } from 'typebox';
+
+/** The seed's body `{"username":"…","password":"…"}`; `username` may hold an email, or send `email`. */
+export const LoginBody = Type.Object(
+  {
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254, examples: ['testuser'] })),
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    // Login accepts any length up to the policy maximum: a short password is simply wrong.
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+export const RefreshBody = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+
+export const TokenResponse = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer({ description: 'Access token lifetime in seconds' }),
+    refresh_token: Type.String({ description: 'Opaque; single use — every refresh returns a new one' }),
+    refresh_expires_in: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const JwksResponse = Type.Object({
+  keys: Type.Array(Type.Object({ kty: Type.String(), kid: Type.String() }, { additionalProperties: true })),
+});

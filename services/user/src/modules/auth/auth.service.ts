@@ -1,0 +1,111 @@
+import { UnauthorizedError, ValidationError } from '@shop/service-kit';
+import type { Logger } from 'pino';
+import type { UsersRepository } from '../users/users.repository.js';
+import type { AccessTokenIssuer } from './access-tokens.js';
+import type { LoginLimiter } from './login-limiter.js';
+import type { PasswordHasher } from './password-hasher.js';
+import type { RefreshTokenRepository } from './refresh-tokens.repository.js';
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+}
+
+export interface AuthService {
+  login(input: { username?: string; email?: string; password: string }, clientIp: string): Promise<TokenPair>;
+  refresh(refreshToken: string): Promise<TokenPair>;
+  logout(refreshToken: string): Promise<void>;
+}
+
+export interface AuthServiceDeps {
+  users: UsersRepository;
+  passwords: PasswordHasher;
+  accessTokens: AccessTokenIssuer;
+  refreshTokens: RefreshTokenRepository;
+  limiter: LoginLimiter;
+  logger: Pick<Logger, 'warn' | 'info'>;
+}
+
+// One message for unknown user and wrong password: the answer must not reveal which it was.
+const invalidCredentials = () =>
+  new UnauthorizedError({
+    code: 'AUTH.INVALID_CREDENTIALS',
+    title: 'Invalid credentials',
+    detail: 'The username/email or password is incorrect',
+  });
+
+const invalidRefresh = () =>
+  new UnauthorizedError({
+    code: 'AUTH.INVALID_REFRESH_TOKEN',
+    title: 'Invalid refresh token',
+    detail: 'The refresh token is invalid, expired or revoked; log in again',
+  });
+
+export function createAuthService(deps: AuthServiceDeps): AuthService {
+  const { users, passwords, accessTokens, refreshTokens, limiter, logger } = deps;
+
+  const pair = async (user: { id: string; role: string; username: string }, refreshToken: string) => ({
+    access_token: await accessTokens.issue(user),
+    token_type: 'Bearer' as const,
+    expires_in: accessTokens.ttlSeconds,
+    refresh_token: refreshToken,
+    refresh_expires_in: refreshTokens.ttlSeconds,
+  });
+
+  return {
+    async login(input, clientIp) {
+      const login = input.username ?? input.email;
+      if (login === undefined) {
+        throw new ValidationError({
+          detail: 'Send "username" (or "email") and "password"',
+          errors: [{ pointer: '/body/username', detail: 'username or email is required' }],
+        });
+      }
+      await limiter.assertAllowed(login, clientIp);
+      const user = await users.findByLogin(login);
+      // Unknown users still pay for one argon2 verification, so timing does not tell them apart.
+      const ok = user
+        ? await passwords.verify(user.passwordHash, input.password)
+        : await passwords.verifyAgainstDummy(input.password);
+      if (!user || !ok) {
+        await limiter.recordFailure(login, clientIp);
+        throw invalidCredentials();
+      }
+      await limiter.recordSuccess(login);
+      if (passwords.needsRehash(user.passwordHash)) {
+        await users.updatePasswordHash(user.id, await passwords.hash(input.password));
+      }
+      return pair(user, await refreshTokens.issue(user.id));
+    },
+
+    async refresh(refreshToken) {
+      const rotated = await refreshTokens.rotate(refreshToken);
+      if (rotated.status === 'reused') {
+        logger.warn(
+          { userId: rotated.userId, family: rotated.familyId },
+          'refresh token reuse detected; revoked the token family',
+        );
+        throw new UnauthorizedError({
+          code: 'AUTH.REFRESH_TOKEN_REUSED',
+          title: 'Refresh token reused',
+          detail: 'This refresh token was already used; every session of this login was revoked',
+        });
+      }
+      if (rotated.status !== 'ok') throw invalidRefresh();
+      // The role is read fresh so a demoted or deleted account cannot keep minting tokens.
+      const user = await users.findById(rotated.userId);
+      if (!user) {
+        await refreshTokens.revoke(rotated.token);
+        throw invalidRefresh();
+      }
+      return pair(user, rotated.token);
+    },
+
+    async logout(refreshToken) {
+      await refreshTokens.revoke(refreshToken);
+    },
+  };
+}

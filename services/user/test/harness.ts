@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import {
+  createLogger,
+  createPgPool,
+  createRedis,
+  createServiceKit,
+  type ServiceKit,
+} from '@shop/service-kit';
+import { runMigrations } from '@shop/service-kit/migrate';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@shop/testing';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { buildApp, type UserAppDeps } from '../src/app.js';
+import type { LoginLimits } from '../src/modules/auth/login-limiter.js';
+import { loadSigningKeys, type SigningKeys } from '../src/modules/auth/signing-keys.js';
+
+export const MIGRATIONS = new URL('../migrations', import.meta.url);
+export const ISSUER = 'shop-user-service';
+export const AUDIENCE = 'shop';
+
+/** One database and one Redis prefix per test file, created here and dropped by `teardown()`. */
+export interface UserTestEnv {
+  db: TestDatabase;
+  redisPrefix: TestRedisPrefix;
+  teardown(): Promise<void>;
+}
+
+export async function createUserTestEnv(label: string): Promise<UserTestEnv> {
+  const db = await createTestDatabase(label);
+  await runMigrations({ connectionString: db.url, schema: 'users', dir: MIGRATIONS });
+  const redisPrefix = createTestRedisPrefix(label);
+  return {
+    db,
+    redisPrefix,
+    async teardown() {
+      await redisPrefix.cleanup();
+      await db.drop();
+    },
+  };
+}
+
+export interface RunningUserApp {
+  app: FastifyInstance;
+  kit: ServiceKit;
+  pool: pg.Pool;
+  redis: Redis;
+  keys: SigningKeys;
+  clock: { now: Date };
+  /** Base URL when started with `listen: true`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  loginLimits?: Partial<LoginLimits>;
+  keys?: SigningKeys;
+  listen?: boolean;
+  overrides?: Partial<UserAppDeps>;
+}
+
+/** Builds the real app against the test's database and Redis prefix; the clock is mutable. */
+export async function startUserApp(env: UserTestEnv, options: StartOptions = {}): Promise<RunningUserApp> {
+  const logger = createLogger({ name: 'user-test', level: 'silent' });
+  const kit = createServiceKit({ name: 'user', logger, exit: () => {}, flushTelemetryOnShutdown: false });
+  const pool = createPgPool(kit, { connectionString: env.db.url, max: 5 });
+  const redis = createRedis(kit, { url: env.redisPrefix.url, keyPrefix: env.redisPrefix.prefix });
+  const keys = options.keys ?? (await loadSigningKeys({}));
+  const clock = { now: new Date() };
+  const app = await buildApp({
+    kit,
+    pool,
+    redis,
+    keys,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 3600,
+    loginLimits: {
+      maxFailuresPerUsername: 50,
+      maxFailuresPerIp: 500,
+      windowSeconds: 60,
+      ...options.loginLimits,
+    },
+    now: () => clock.now,
+    ...options.overrides,
+  });
+  let url = '';
+  if (options.listen) {
+    await app.ready();
+    await kit.listen(app.server, 0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  } else {
+    await app.ready();
+    kit.markStarted();
+  }
+  return { app, kit, pool, redis, keys, clock, url, close: () => kit.shutdown('test finished') };
+}
+
+let counter = 0;
+/** A unique, valid registration body. */
+export function newUser(overrides: Partial<{ username: string; email: string; password: string }> = {}) {
+  counter += 1;
+  const tag = `${Date.now().toString(36)}${counter}`;
+  return {
+    username: `user_${tag}`,
+    email: `user_${tag}@example.com`,
+    password: 'correct horse battery staple',
+    ...overrides,
+  };
+}
+
+/** Registers and logs in; returns the user and the token pair. */
+export async function registerAndLogin(app: FastifyInstance, overrides: Parameters<typeof newUser>[0] = {}) {
+  const body = newUser(overrides);
+  const reg = await app.inject({ method: 'POST', url: '/api/v1/users', payload: body });
+  if (reg.statusCode !== 201) throw new Error(`register failed: ${reg.statusCode} ${reg.body}`);
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/v1/users/login',
+    payload: { username: body.username, password: body.password },
+  });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
+  return { body, user: reg.json(), tokens: login.json() as { access_token: string; refresh_token: string } };
+}

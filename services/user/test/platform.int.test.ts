@@ -1,0 +1,88 @@
+import { runMigrations } from '@shop/service-kit/migrate';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateResponses } from '../src/http/response-validation.js';
+import {
+  createUserTestEnv,
+  MIGRATIONS,
+  type RunningUserApp,
+  startUserApp,
+  type UserTestEnv,
+} from './harness.js';
+
+let env: UserTestEnv;
+let running: RunningUserApp;
+
+beforeAll(async () => {
+  env = await createUserTestEnv('userplat');
+  running = await startUserApp(env);
+});
+
+afterAll(async () => {
+  await running?.close();
+  await env?.teardown();
+});
+
+describe('platform endpoints', () => {
+  it('serves an OpenAPI 3.1 document generated from the route schemas, and a docs page', async () => {
+    const res = await running.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    for (const path of [
+      '/api/v1/users',
+      '/api/v1/users/login',
+      '/api/v1/users/refresh',
+      '/api/v1/users/logout',
+      '/api/v1/users/me',
+      '/.well-known/jwks.json',
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    const register = doc.paths['/api/v1/users'].post;
+    expect(register.requestBody.content['application/json'].schema.properties.password).toMatchObject({
+      minLength: 12,
+      maxLength: 128,
+    });
+    expect(doc.paths['/api/v1/users/me'].get.security).toEqual([{ bearerAuth: [] }]);
+    const docs = await running.app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('answers /healthz, /readyz (postgres + redis) and /metrics with request metrics by route template', async () => {
+    expect((await running.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await running.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.body).toMatch(/postgres/);
+    expect(ready.body).toMatch(/redis/);
+    await running.app.inject({ method: 'GET', url: '/api/v1/users/00000000-0000-4000-8000-000000000000' });
+    const metrics = await running.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/users\/:id"/);
+  });
+
+  it('applies the migrations a second time as a no-op', async () => {
+    const result = await runMigrations({ connectionString: env.db.url, schema: 'users', dir: MIGRATIONS });
+    expect(result.applied).toEqual([]);
+  });
+});
+
+describe('response validation', () => {
+  it('turns a handler body that breaks its response schema into a 500 instead of sending it', async () => {
+    const app = Fastify();
+    validateResponses(app);
+    const Out = Type.Object({ id: Type.Integer() }, { additionalProperties: false });
+    app.get('/ok', { schema: { response: { 200: Out } } }, async () => ({ id: 1 }));
+    app.get('/leaky', { schema: { response: { 200: Out } } }, async () => ({ id: 1, password_hash: 'x' }));
+    app.get('/wrong-type', { schema: { response: { 200: Out } } }, async () => ({ id: '1' }));
+    try {
+      expect((await app.inject({ method: 'GET', url: '/ok' })).json()).toEqual({ id: 1 });
+      expect((await app.inject({ method: 'GET', url: '/leaky' })).statusCode).toBe(500);
+      expect((await app.inject({ method: 'GET', url: '/leaky' })).body).not.toContain('password_hash');
+      expect((await app.inject({ method: 'GET', url: '/wrong-type' })).statusCode).toBe(500);
+    } finally {
+      await app.close();
+    }
+  });
+});
