@@ -1,0 +1,107 @@
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  startTcpProxy,
+  stopAllServiceProcesses,
+  type TcpProxy,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@shop/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adapters, startFixture } from './helpers/fixture-process.js';
+import { httpRequest } from './helpers/http-client.js';
+
+let database: TestDatabase;
+let redisPrefix: TestRedisPrefix;
+
+beforeAll(async () => {
+  database = await createTestDatabase('kit_readiness');
+  redisPrefix = createTestRedisPrefix('kit-readiness');
+});
+afterAll(async () => {
+  await stopAllServiceProcesses();
+  await database?.drop();
+  await redisPrefix?.cleanup();
+});
+
+interface Report {
+  status: string;
+  checks: Record<string, { status: string; error?: string }>;
+}
+
+/** Polls /readyz (bounded) until it answers `status`; returns the last body. */
+async function readinessBecomes(url: string, status: number, attempts = 100): Promise<Report> {
+  let last: { status: number; body: string } | undefined;
+  for (let i = 0; i < attempts; i++) {
+    last = await httpRequest(`${url}/readyz`);
+    if (last.status === status) return JSON.parse(last.body) as Report;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`readiness stayed ${last?.status}: ${last?.body}`);
+}
+
+describe.each(adapters)('readiness with real PostgreSQL and Redis (%s adapter)', (adapter) => {
+  let pgProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+  afterEach(async () => {
+    await stopAllServiceProcesses();
+    await pgProxy?.close();
+    await redisProxy?.close();
+  });
+
+  it('is 200 when both are up, 503 naming the failed check when one is unreachable, and recovers without a restart', async () => {
+    pgProxy = await startTcpProxy({ port: 5432 });
+    redisProxy = await startTcpProxy({ port: 6379 });
+    const dbUrl = new URL(database.url);
+    dbUrl.host = `127.0.0.1:${pgProxy.port}`;
+    const app = await startFixture(adapter, {
+      FIXTURE_WITH_DEPENDENCIES: 'true',
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0`,
+      REDIS_KEY_PREFIX: redisPrefix.prefix,
+    });
+
+    const healthy = await readinessBecomes(app.url, 200);
+    expect(healthy).toMatchObject({
+      status: 'ready',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+
+    await pgProxy.stop();
+    const pgDown = await readinessBecomes(app.url, 503);
+    expect(pgDown.status).toBe('not_ready');
+    expect(pgDown.checks.postgres?.status).toBe('down');
+    expect(pgDown.checks.postgres?.error).toBeTruthy();
+    expect(pgDown.checks.redis?.status).toBe('up');
+    // Liveness never looks at dependencies.
+    expect((await httpRequest(`${app.url}/healthz`)).status).toBe(200);
+
+    await pgProxy.start();
+    expect((await readinessBecomes(app.url, 200)).checks.postgres?.status).toBe('up');
+
+    await redisProxy.stop();
+    const redisDown = await readinessBecomes(app.url, 503);
+    expect(redisDown.checks.redis?.status).toBe('down');
+    expect(redisDown.checks.postgres?.status).toBe('up');
+
+    await redisProxy.start();
+    expect((await readinessBecomes(app.url, 200)).checks.redis?.status).toBe('up');
+    expect(app.exited).toBe(false);
+  });
+
+  it('is 503 with state "draining" once shutdown begins even though every check passes', async () => {
+    const app = await startFixture(adapter, {
+      FIXTURE_WITH_DEPENDENCIES: 'true',
+      DATABASE_URL: database.url,
+      REDIS_URL: redisPrefix.url,
+      SHUTDOWN_DELAY_MS: '2000',
+    });
+    await readinessBecomes(app.url, 200);
+    app.signal('SIGTERM');
+    const draining = await readinessBecomes(app.url, 503);
+    expect(draining).toMatchObject({
+      status: 'draining',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+});
