@@ -20,7 +20,7 @@ describe.each(adapters)('graceful shutdown (%s adapter, real process)', (adapter
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
     const socketErrors: Error[] = [];
-    agent.on('free', (socket) => socket.on('error', (err) => socketErrors.push(err)));
+    agent.on('free', (socket) => socket.on('error', (err: Error) => socketErrors.push(err)));
     // Warm the keep-alive sockets so the slow requests travel over reused connections.
     await Promise.all(Array.from({ length: 10 }, (_, i) => httpRequest(`${app.url}/items/${i}`, { agent })));
 

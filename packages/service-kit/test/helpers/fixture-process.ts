@@ -10,13 +10,14 @@ const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 export function startFixture(
   adapter: Adapter,
   env: Record<string, string | undefined> = {},
-  options: { imports?: string[]; healthPath?: string | false } = {},
+  options: { imports?: string[]; healthPath?: string | false; startTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   return startServiceProcess({
     entry: fileURLToPath(new URL(`../fixtures/${adapter}-app.fixture.ts`, import.meta.url)),
     cwd: packageRoot,
     imports: options.imports,
     healthPath: options.healthPath,
+    startTimeoutMs: options.startTimeoutMs,
     env: {
       LOG_LEVEL: 'info',
       FIXTURE_WITH_DEPENDENCIES: 'false',

@@ -1,0 +1,126 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { stopAllServiceProcesses } from '@shop/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adapters, byMessage, startFixture } from './helpers/fixture-process.js';
+import { httpRequest } from './helpers/http-client.js';
+
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string; intValue?: number | string };
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  name: string;
+  kind: number;
+  attributes: OtlpAttribute[];
+}
+interface ExportedSpan extends OtlpSpan {
+  serviceName: string | undefined;
+}
+
+/** A minimal OTLP/HTTP JSON collector on 127.0.0.1 that keeps every exported span. */
+function startCollector() {
+  const spans: ExportedSpan[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      if (req.url === '/v1/traces') {
+        const payload = JSON.parse(body) as {
+          resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+        };
+        for (const rs of payload.resourceSpans) {
+          const serviceName = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
+          for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ ...span, serviceName });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise<{ url: string; spans: ExportedSpan[]; close: () => Promise<void> }>((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        spans,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+const attr = (span: OtlpSpan, key: string) => span.attributes.find((a) => a.key === key)?.value.stringValue;
+
+let collector: Awaited<ReturnType<typeof startCollector>>;
+beforeAll(async () => {
+  collector = await startCollector();
+});
+afterEach(async () => {
+  await stopAllServiceProcesses();
+  collector.spans.length = 0;
+});
+afterAll(async () => {
+  await collector.close();
+});
+
+const telemetryEntry = './src/telemetry/register.ts';
+
+describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) => {
+  it('exports request spans over OTLP, puts their trace ids on log lines and flushes on shutdown', {
+    timeout: 60_000,
+  }, async () => {
+    const app = await startFixture(
+      adapter,
+      {
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_SERVICE_NAME: `kit-${adapter}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // Long batch delay: only the shutdown flush can deliver the spans in time.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      // Loading the SDK under tsx takes seconds on a busy machine.
+      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
+    );
+    expect((await httpRequest(`${app.url}/items/42`)).status).toBe(200);
+    expect((await httpRequest(`${app.url}/missing-item`)).status).toBe(404);
+    const rejected = await app.waitForLog(byMessage('request rejected'));
+    expect(rejected.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(rejected.span_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(collector.spans).toEqual([]);
+
+    app.signal('SIGTERM');
+    expect((await app.waitForExit()).code).toBe(0);
+
+    const serverSpans = collector.spans.filter((s) => s.kind === 2);
+    expect(serverSpans.every((s) => s.serviceName === `kit-${adapter}`)).toBe(true);
+    const itemSpan = serverSpans.find((s) => attr(s, 'http.route') === '/items/:id');
+    expect(itemSpan).toBeDefined();
+    expect(serverSpans.some((s) => s.traceId === rejected.trace_id)).toBe(true);
+    // Probe traffic (the launcher polled /healthz) creates no spans.
+    expect(collector.spans.some((s) => JSON.stringify(s.attributes).includes('/healthz'))).toBe(false);
+  });
+
+  it('does nothing when OTEL_SDK_DISABLED=true: no export, no trace ids', async () => {
+    const app = await startFixture(
+      adapter,
+      {
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      },
+      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
+    );
+    expect((await httpRequest(`${app.url}/missing-item`)).status).toBe(404);
+    const rejected = await app.waitForLog(byMessage('request rejected'));
+    expect(rejected).not.toHaveProperty('trace_id');
+    app.signal('SIGTERM');
+    expect((await app.waitForExit()).code).toBe(0);
+    expect(collector.spans).toEqual([]);
+  });
+});
