@@ -1,0 +1,34 @@
+import { baseConfigSchema } from '@shop/service-kit';
+import { z } from 'zod';
+
+const ms = (def: number) => z.coerce.number().int().min(0).default(def);
+
+/** The payment service's environment: the kit's base keys plus provider, webhook and auth settings. */
+export const paymentConfigSchema = baseConfigSchema.extend({
+  SERVICE_NAME: z.string().min(1).default('payment-service'),
+  SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
+  /** `sandbox` is the built-in provider; it is the default whenever no real provider is configured. */
+  PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+  /** HMAC secret the sandbox signs its webhooks with (Secret `payment-secret`). */
+  PAYMENT_GATEWAY_KEY: z.string().min(16, 'must be at least 16 characters'),
+  /** Where the sandbox delivers webhooks; default is this service's own webhook route on loopback. */
+  SANDBOX_WEBHOOK_URL: z.url().optional(),
+  /** How long `tok_async` stays pending before the sandbox confirms it. */
+  SANDBOX_ASYNC_DELAY_MS: ms(1000),
+  SANDBOX_WEBHOOK_POLL_MS: ms(200),
+  /** Accepted clock skew of webhook timestamps. */
+  PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A payment still `processing` after this long is resolved against the provider's records. */
+  PAYMENT_RECOVERY_AFTER_MS: ms(10_000),
+  PAYMENT_RECOVERY_INTERVAL_MS: ms(5_000),
+  OUTBOX_POLL_INTERVAL_MS: ms(200),
+  RECONCILIATION_LOCK_TTL_MS: ms(60_000),
+  USER_SERVICE_URL: z.url().default('http://127.0.0.1:8080'),
+  JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().min(1).default('shop-user-service'),
+  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  /** Shared secret of service-to-service calls (`X-Internal-Token`); the order service sends it. */
+  INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+});
+
+export type PaymentConfig = z.output<typeof paymentConfigSchema>;
