@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { addMetricSource } from '../core/metrics.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { pingDatabase } from './pg-health.repository.js';
 
@@ -48,21 +49,14 @@ export function createPgPool(kit: ServiceKit, options: PgPoolOptions): pg.Pool {
   return pool;
 }
 
-// Gauges shared by every pool of the kit; creating them once per registry avoids duplicate-name errors.
-const poolGauges = new WeakMap<object, Map<string, pg.Pool>>();
-
 function registerPoolGauges(kit: ServiceKit, name: string, pool: pg.Pool): void {
-  let pools = poolGauges.get(kit.registry);
-  if (!pools) {
-    pools = new Map();
-    poolGauges.set(kit.registry, pools);
-    const known = pools;
+  addMetricSource(kit.registry, 'pg-pools', name, pool, (pools) => {
     kit.metrics.gauge({
       name: 'db_pool_connections',
       help: 'PostgreSQL pool connections by state',
       labelNames: ['pool', 'state'],
       collect() {
-        for (const [label, p] of known) {
+        for (const [label, p] of pools) {
           this.set({ pool: label, state: 'total' }, p.totalCount);
           this.set({ pool: label, state: 'idle' }, p.idleCount);
           this.set({ pool: label, state: 'busy' }, p.totalCount - p.idleCount);
@@ -74,9 +68,8 @@ function registerPoolGauges(kit: ServiceKit, name: string, pool: pg.Pool): void 
       help: 'Queries waiting for a PostgreSQL pool connection',
       labelNames: ['pool'],
       collect() {
-        for (const [label, p] of known) this.set({ pool: label }, p.waitingCount);
+        for (const [label, p] of pools) this.set({ pool: label }, p.waitingCount);
       },
     });
-  }
-  pools.set(name, pool);
+  });
 }

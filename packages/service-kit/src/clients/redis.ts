@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { addMetricSource } from '../core/metrics.js';
 import type { ServiceKit } from '../core/service-kit.js';
 
 export interface RedisClientOptions {
@@ -61,23 +62,15 @@ export function createRedis(kit: ServiceKit, options: RedisClientOptions): Redis
   return client;
 }
 
-// One gauge per registry shared by every client of the kit, so a second client does not clash on the name.
-const readyGauges = new WeakMap<object, Map<string, Redis>>();
-
 function registerReadyGauge(kit: ServiceKit, name: string, client: Redis): void {
-  let clients = readyGauges.get(kit.registry);
-  if (!clients) {
-    clients = new Map();
-    readyGauges.set(kit.registry, clients);
-    const known = clients;
+  addMetricSource(kit.registry, 'redis-clients', name, client, (clients) => {
     kit.metrics.gauge({
       name: 'redis_client_ready',
       help: '1 when the Redis client connection is ready',
       labelNames: ['client'],
       collect() {
-        for (const [label, c] of known) this.set({ client: label }, c.status === 'ready' ? 1 : 0);
+        for (const [label, c] of clients) this.set({ client: label }, c.status === 'ready' ? 1 : 0);
       },
     });
-  }
-  clients.set(name, client);
+  });
 }

@@ -73,3 +73,30 @@ export function createHttpMetrics(metrics: MetricsFactory): HttpMetrics {
     },
   };
 }
+
+const sourceGroups = new WeakMap<Registry, Map<string, Map<string, unknown>>>();
+
+/**
+ * Named sources (pools, clients) feeding gauges that exist once per registry: `register` creates
+ * the gauges on the first call for `group`; later calls (a second pool) only add their source.
+ */
+export function addMetricSource<T>(
+  registry: Registry,
+  group: string,
+  name: string,
+  source: T,
+  register: (sources: ReadonlyMap<string, T>) => void,
+): void {
+  let groups = sourceGroups.get(registry);
+  if (!groups) {
+    groups = new Map();
+    sourceGroups.set(registry, groups);
+  }
+  let sources = groups.get(group) as Map<string, T> | undefined;
+  if (!sources) {
+    sources = new Map();
+    groups.set(group, sources);
+    register(sources);
+  }
+  sources.set(name, source);
+}

@@ -45,63 +45,75 @@ export class DomainError extends Error {
   }
 }
 
-// The subclasses only fix status and a default code/title so call sites stay one line.
-function withDefaults(status: number, code: string, title: string, options: SubclassOptions | string = {}) {
-  const opts = typeof options === 'string' ? { detail: options } : options;
-  return { ...opts, status, code: opts.code ?? code, title: opts.title ?? title };
+type SubclassArgument = SubclassOptions | string;
+
+/** A DomainError subclass with a fixed status and default code/title, so call sites stay one line. */
+function domainErrorClass(name: string, status: number, code: string, title: string) {
+  const subclass = class extends DomainError {
+    constructor(options: SubclassArgument = {}) {
+      const opts = typeof options === 'string' ? { detail: options } : options;
+      super({ ...opts, status, code: opts.code ?? code, title: opts.title ?? title });
+    }
+  };
+  // DomainError names instances after new.target, so deeper subclasses keep their own names.
+  Object.defineProperty(subclass, 'name', { value: name });
+  return subclass;
 }
 
 /** 400 with field pointers. */
-export class ValidationError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(400, 'REQUEST.VALIDATION_FAILED', 'Request validation failed', options));
-  }
-}
+export const ValidationError = domainErrorClass(
+  'ValidationError',
+  400,
+  'REQUEST.VALIDATION_FAILED',
+  'Request validation failed',
+);
+export type ValidationError = InstanceType<typeof ValidationError>;
 /** 401: missing or invalid credentials. */
-export class UnauthorizedError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(401, 'AUTH.UNAUTHORIZED', 'Unauthorized', options));
-  }
-}
+export const UnauthorizedError = domainErrorClass(
+  'UnauthorizedError',
+  401,
+  'AUTH.UNAUTHORIZED',
+  'Unauthorized',
+);
+export type UnauthorizedError = InstanceType<typeof UnauthorizedError>;
 /** 403: authenticated but not allowed. */
-export class ForbiddenError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(403, 'AUTH.FORBIDDEN', 'Forbidden', options));
-  }
-}
+export const ForbiddenError = domainErrorClass('ForbiddenError', 403, 'AUTH.FORBIDDEN', 'Forbidden');
+export type ForbiddenError = InstanceType<typeof ForbiddenError>;
 /** 404: the resource does not exist (or is not visible to the caller). */
-export class NotFoundError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(404, 'RESOURCE.NOT_FOUND', 'Not Found', options));
-  }
-}
+export const NotFoundError = domainErrorClass('NotFoundError', 404, 'RESOURCE.NOT_FOUND', 'Not Found');
+export type NotFoundError = InstanceType<typeof NotFoundError>;
 /** 409: the request conflicts with the current state. */
-export class ConflictError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(409, 'RESOURCE.CONFLICT', 'Conflict', options));
-  }
-}
+export const ConflictError = domainErrorClass('ConflictError', 409, 'RESOURCE.CONFLICT', 'Conflict');
+export type ConflictError = InstanceType<typeof ConflictError>;
 /** 412: a precondition such as an ETag or an idempotency body check failed. */
-export class PreconditionFailedError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(412, 'REQUEST.PRECONDITION_FAILED', 'Precondition Failed', options));
-  }
-}
+export const PreconditionFailedError = domainErrorClass(
+  'PreconditionFailedError',
+  412,
+  'REQUEST.PRECONDITION_FAILED',
+  'Precondition Failed',
+);
+export type PreconditionFailedError = InstanceType<typeof PreconditionFailedError>;
 /** 422: well-formed but semantically unprocessable. */
-export class UnprocessableEntityError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(422, 'REQUEST.UNPROCESSABLE', 'Unprocessable Content', options));
-  }
-}
+export const UnprocessableEntityError = domainErrorClass(
+  'UnprocessableEntityError',
+  422,
+  'REQUEST.UNPROCESSABLE',
+  'Unprocessable Content',
+);
+export type UnprocessableEntityError = InstanceType<typeof UnprocessableEntityError>;
 /** 429: rate limited; pass `headers: { 'Retry-After': '30' }`. */
-export class TooManyRequestsError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(429, 'REQUEST.RATE_LIMITED', 'Too Many Requests', options));
-  }
-}
+export const TooManyRequestsError = domainErrorClass(
+  'TooManyRequestsError',
+  429,
+  'REQUEST.RATE_LIMITED',
+  'Too Many Requests',
+);
+export type TooManyRequestsError = InstanceType<typeof TooManyRequestsError>;
 /** 503: a dependency (upstream service, breaker open) is unavailable. */
-export class ServiceUnavailableError extends DomainError {
-  constructor(options: SubclassOptions | string = {}) {
-    super(withDefaults(503, 'SERVICE.UNAVAILABLE', 'Service Unavailable', options));
-  }
-}
+export const ServiceUnavailableError = domainErrorClass(
+  'ServiceUnavailableError',
+  503,
+  'SERVICE.UNAVAILABLE',
+  'Service Unavailable',
+);
+export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>;
