@@ -1,0 +1,36 @@
+import { inject } from 'vitest';
+import { type K8sObject, parseObjects, RENDERS, type RenderSpec } from './renders.js';
+
+export interface Rendered extends RenderSpec {
+  objects: K8sObject[];
+}
+
+let cache: Rendered[] | undefined;
+
+/** Every render of this run, parsed once per test worker. */
+export function renders(): Rendered[] {
+  if (!cache) {
+    const text = inject('rendered');
+    cache = RENDERS.map((spec) => ({ ...spec, objects: parseObjects(text[spec.id] ?? '', spec.id) }));
+  }
+  return cache;
+}
+
+export function renderById(id: string): Rendered {
+  const found = renders().find((r) => r.id === id);
+  if (!found) throw new Error(`no render ${id}`);
+  return found;
+}
+
+export const tools = () => inject('tools');
+
+export function find<T = K8sObject>(objects: K8sObject[], kind: string, name: string): T | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata.name === name) as T | undefined;
+}
+
+/** Renders whose numbers must be the DESIGN §5 table (the blueprint): Helm defaults and production,
+ * the Kustomize base and the production overlay. dev and staging scale down on purpose. */
+export const blueprintRenders = () =>
+  renders().filter(
+    (r) => r.environment === 'default' || r.environment === 'production' || r.environment === 'base',
+  );
