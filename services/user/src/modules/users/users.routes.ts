@@ -37,7 +37,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   app.get(
     '/api/v1/users/me',
     {
-      preHandler: authenticated,
+      onRequest: authenticated,
       schema: {
         tags: ['users'],
         summary: 'The caller’s account',
@@ -51,7 +51,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   app.patch(
     '/api/v1/users/me',
     {
-      preHandler: authenticated,
+      onRequest: authenticated,
       schema: {
         tags: ['users'],
         summary: 'Update profile fields (display_name, phone); any other field is rejected',
@@ -66,7 +66,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   app.get(
     '/api/v1/users/:id',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags: ['users'],
         summary: 'Any account by id (admin only)',

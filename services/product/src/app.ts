@@ -1,0 +1,50 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ServiceKit } from '@shop/service-kit';
+import type { JwtVerifier } from '@shop/service-kit/auth';
+import { serviceKitPlugin } from '@shop/service-kit/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { internalTokenGuard } from './http/internal-token.js';
+import { registerOpenApi } from './http/openapi.js';
+import { validateResponses } from './http/response-validation.js';
+import { categoriesRoutes } from './modules/categories/categories.routes.js';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
+import { productsRoutes } from './modules/products/products.routes.js';
+import type { ProductModules } from './modules.js';
+
+export interface ProductAppDeps {
+  kit: ServiceKit;
+  modules: ProductModules;
+  /** Verifies access tokens against the user service's JWKS. */
+  verifier: JwtVerifier;
+  /** INTERNAL_API_TOKEN; without it the internal routes refuse every call. */
+  internalToken: string | undefined;
+  trustProxy?: boolean;
+  version?: string;
+}
+
+/** Builds the product service's fastify instance (no listen, no environment). */
+export async function buildApp(deps: ProductAppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.kit.logger as FastifyBaseLogger,
+    trustProxy: deps.trustProxy ?? false,
+    bodyLimit: 256 * 1024,
+    // Unknown fields are rejected (id/version can never be written), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  validateResponses(app);
+  await registerOpenApi(app, {
+    title: 'Shop product service',
+    version: deps.version ?? '0.1.0',
+    description: 'Catalog, full-text search, cached product reads and inventory reservations (internal).',
+  });
+  await app.register(serviceKitPlugin, { kit: deps.kit });
+
+  await app.register(categoriesRoutes, { categories: deps.modules.categories, verifier: deps.verifier });
+  await app.register(productsRoutes, { products: deps.modules.products, verifier: deps.verifier });
+  await app.register(inventoryRoutes, {
+    inventory: deps.modules.inventory,
+    guard: internalTokenGuard(deps.internalToken),
+  });
+  return app;
+}

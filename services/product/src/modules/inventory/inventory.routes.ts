@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { problems } from '../../http/problem.schemas.js';
+import { OrderIdParams, ReservationSchema, ReserveBody } from './inventory.schemas.js';
+import type { InventoryService } from './inventory.service.js';
+
+export interface InventoryRoutesOptions {
+  inventory: InventoryService;
+  /** onRequest guard checking X-Internal-Token. */
+  guard: (request: import('fastify').FastifyRequest) => Promise<void>;
+}
+
+const internal = [{ internalToken: [] }];
+
+export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
+  app,
+  { inventory, guard },
+) => {
+  app.addHook('onRequest', guard);
+
+  app.post(
+    '/internal/v1/reservations',
+    {
+      schema: {
+        tags: ['inventory (internal)'],
+        summary: 'Reserve stock for an order: all-or-nothing, idempotent per order_id',
+        security: internal,
+        body: ReserveBody,
+        response: { 201: ReservationSchema, 200: ReservationSchema, ...problems(400, 401, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { created, reservation } = await inventory.reserve(request.body);
+      return reply.code(created ? 201 : 200).send(reservation);
+    },
+  );
+
+  app.get(
+    '/internal/v1/reservations/:order_id',
+    {
+      schema: {
+        tags: ['inventory (internal)'],
+        summary: 'A reservation and its lines',
+        security: internal,
+        params: OrderIdParams,
+        response: { 200: ReservationSchema, ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => inventory.get(request.params.order_id),
+  );
+
+  app.post(
+    '/internal/v1/reservations/:order_id/commit',
+    {
+      schema: {
+        tags: ['inventory (internal)'],
+        summary: 'Commit the reservation (order paid); idempotent',
+        security: internal,
+        params: OrderIdParams,
+        response: { 200: ReservationSchema, ...problems(400, 401, 404, 409) },
+      },
+    },
+    async (request) => inventory.commit(request.params.order_id),
+  );
+
+  app.post(
+    '/internal/v1/reservations/:order_id/release',
+    {
+      schema: {
+        tags: ['inventory (internal)'],
+        summary: 'Release the reservation and return its stock (order cancelled/failed); idempotent',
+        security: internal,
+        params: OrderIdParams,
+        response: { 200: ReservationSchema, ...problems(400, 401, 404, 409) },
+      },
+    },
+    async (request) => inventory.release(request.params.order_id),
+  );
+};

@@ -1,0 +1,139 @@
+import type { ServiceKit } from '@shop/service-kit';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Product } from './products.repository.js';
+
+/**
+ * Cache-aside for single products in Redis.
+ *
+ * - Misses are loaded once per key and process (concurrent misses share one database query).
+ * - A write bumps a per-key generation and deletes the value; a loader only stores its result if
+ *   the generation it saw before reading the database is still current, so a slow reader can never
+ *   put back data older than a concurrent update.
+ * - Redis is optional on this path: when it is not connected, or a command takes longer than
+ *   `timeoutMs`, reads go straight to PostgreSQL and writes skip the cache (TTL bounds staleness).
+ */
+export interface ProductCache {
+  get(id: number, load: () => Promise<Product | undefined>): Promise<Product | undefined>;
+  invalidate(ids: number[]): Promise<void>;
+}
+
+export interface ProductCacheOptions {
+  redis: Redis | undefined;
+  kit: ServiceKit;
+  ttlSeconds: number;
+  /** Absent products are remembered briefly so floods of unknown ids do not all reach the database. */
+  missingTtlSeconds?: number;
+  timeoutMs?: number;
+  logger: Pick<Logger, 'warn'>;
+}
+
+const valueKey = (id: number) => `product:v1:${id}`;
+const generationKey = (id: number) => `product:gen:${id}`;
+const MISSING = '{"missing":true}';
+const GENERATION_TTL_SECONDS = 86_400;
+
+// Store only if nobody invalidated the key since the loader read the generation.
+const SET_IF_GENERATION = `
+local current = redis.call('GET', KEYS[2]) or ''
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+`;
+
+class CacheTimeout extends Error {}
+
+export function createProductCache(options: ProductCacheOptions): ProductCache {
+  const { redis, kit, logger } = options;
+  const timeoutMs = options.timeoutMs ?? 100;
+  const missingTtl = options.missingTtlSeconds ?? 30;
+  const inflight = new Map<number, Promise<Product | undefined>>();
+
+  const requests = kit.metrics.counter({
+    name: 'product_cache_requests_total',
+    help: 'Product cache lookups by result (hit, miss, bypass = Redis unavailable, error)',
+    labelNames: ['result'],
+  });
+  const loads = kit.metrics.counter({
+    name: 'product_cache_loads_total',
+    help: 'Database loads performed to fill the product cache',
+  });
+
+  const usable = () => redis !== undefined && redis.status === 'ready';
+
+  // Bounded wait: a hung Redis must cost a read at most `timeoutMs`, never an error.
+  async function withTimeout<T>(op: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CacheTimeout('redis timeout')), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  let lastWarn = 0;
+  const warn = (err: unknown, op: string) => {
+    // One line per 10 s is enough to see an outage without flooding the log.
+    if (Date.now() - lastWarn > 10_000) {
+      lastWarn = Date.now();
+      logger.warn({ err, op }, 'product cache unavailable; using PostgreSQL');
+    }
+  };
+
+  async function readThrough(id: number, load: () => Promise<Product | undefined>) {
+    let generation: string | undefined;
+    if (usable()) {
+      try {
+        const [cached, gen] = await withTimeout(redis!.mget(valueKey(id), generationKey(id)));
+        if (cached) {
+          requests.inc({ result: 'hit' });
+          return cached === MISSING ? undefined : (JSON.parse(cached) as Product);
+        }
+        generation = gen ?? '';
+        requests.inc({ result: 'miss' });
+      } catch (err) {
+        requests.inc({ result: 'error' });
+        warn(err, 'get');
+      }
+    } else {
+      requests.inc({ result: 'bypass' });
+    }
+    loads.inc();
+    const product = await load();
+    if (generation !== undefined && usable()) {
+      const value = product ? JSON.stringify(product) : MISSING;
+      const ttl = product ? options.ttlSeconds : missingTtl;
+      await withTimeout(
+        redis!.eval(SET_IF_GENERATION, 2, valueKey(id), generationKey(id), generation, value, ttl),
+      ).catch((err: unknown) => warn(err, 'set'));
+    }
+    return product;
+  }
+
+  return {
+    get(id, load) {
+      const pending = inflight.get(id);
+      if (pending) return pending;
+      const promise = readThrough(id, load).finally(() => {
+        if (inflight.get(id) === promise) inflight.delete(id);
+      });
+      inflight.set(id, promise);
+      return promise;
+    },
+    async invalidate(ids) {
+      // Readers arriving after a write must not join a load that started before it.
+      for (const id of ids) inflight.delete(id);
+      if (ids.length === 0 || !usable()) return;
+      const multi = redis!.multi();
+      for (const id of ids) {
+        multi.incr(generationKey(id)).expire(generationKey(id), GENERATION_TTL_SECONDS).del(valueKey(id));
+      }
+      await withTimeout(multi.exec()).catch((err: unknown) => warn(err, 'invalidate'));
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { ValidationError } from '@shop/service-kit';
+import type { ProductCache } from './product-cache.js';
+import {
+  ifMatchRequired,
+  productNotFound,
+  skuTaken,
+  staleVersion,
+  unknownCategory,
+} from './products.errors.js';
+import {
+  type NewProduct,
+  type Product,
+  type ProductChanges,
+  ProductConstraintError,
+  type ProductsRepository,
+  type UpdateOutcome,
+} from './products.repository.js';
+import { MAX_PAGE_SIZE, type ProductSort } from './products.schemas.js';
+import { decodeCursor, encodeCursor } from './search-cursor.js';
+
+/** Strong ETag of a product version. */
+export const etagOf = (product: Pick<Product, 'version'>) => `"v${product.version}"`;
+
+/**
+ * The versions an If-Match header accepts: undefined for `*`, otherwise the listed strong ETags
+ * (weak or foreign tags match nothing, so they end in 412).
+ */
+export function versionsFromIfMatch(ifMatch: string | undefined, required: boolean): number[] | undefined {
+  if (ifMatch === undefined || ifMatch.trim() === '') {
+    if (required) throw ifMatchRequired();
+    return undefined;
+  }
+  if (ifMatch.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const tag of ifMatch.split(',')) {
+    const match = /^"v(\d{1,9})"$/.exec(tag.trim());
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions;
+}
+
+export interface SearchInput {
+  q?: string | undefined;
+  category_id?: number | undefined;
+  min_price?: number | undefined;
+  max_price?: number | undefined;
+  currency?: string | undefined;
+  sort?: ProductSort | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface ProductsService {
+  get(id: number): Promise<Product>;
+  create(input: NewProduct): Promise<Product>;
+  update(id: number, changes: ProductChanges, ifMatch: string | undefined): Promise<Product>;
+  remove(id: number, ifMatch: string | undefined): Promise<void>;
+  search(input: SearchInput): Promise<{ items: Product[]; next_cursor: string | null }>;
+}
+
+function mapConstraint(err: unknown): never {
+  if (err instanceof ProductConstraintError)
+    throw err.kind === 'duplicate_sku' ? skuTaken() : unknownCategory();
+  throw err;
+}
+
+export function createProductsService(deps: {
+  products: ProductsRepository;
+  cache: ProductCache;
+}): ProductsService {
+  const { products, cache } = deps;
+
+  const settle = async (id: number, outcome: UpdateOutcome) => {
+    if (outcome.status === 'missing') throw productNotFound();
+    if (outcome.status === 'stale') throw staleVersion();
+    await cache.invalidate([id]);
+    return outcome.product;
+  };
+
+  return {
+    async get(id) {
+      const product = await cache.get(id, () => products.findById(id));
+      if (!product) throw productNotFound();
+      return product;
+    },
+
+    async create(input) {
+      const product = await products.insert(input).catch(mapConstraint);
+      // A negative cache entry for this id may exist from an earlier lookup.
+      await cache.invalidate([product.id]);
+      return product;
+    },
+
+    async update(id, changes, ifMatch) {
+      const versions = versionsFromIfMatch(ifMatch, true);
+      const outcome = await products.update(id, changes, versions).catch(mapConstraint);
+      return settle(id, outcome);
+    },
+
+    async remove(id, ifMatch) {
+      await settle(id, await products.softDelete(id, versionsFromIfMatch(ifMatch, false)));
+    },
+
+    async search(input) {
+      if (
+        input.min_price !== undefined &&
+        input.max_price !== undefined &&
+        input.min_price > input.max_price
+      ) {
+        throw new ValidationError({
+          detail: 'min_price must not exceed max_price',
+          errors: [{ pointer: '/query/min_price', detail: 'must not exceed max_price' }],
+        });
+      }
+      // A blank query is no query (websearch_to_tsquery('') would match nothing).
+      const q = input.q?.trim() ? input.q : undefined;
+      const sort: ProductSort = input.sort ?? (q ? 'relevance' : 'newest');
+      const limit = Math.min(input.limit ?? 20, MAX_PAGE_SIZE);
+      const rows = await products.search({
+        q,
+        categoryId: input.category_id,
+        minPrice: input.min_price,
+        maxPrice: input.max_price,
+        currency: input.currency,
+        sort,
+        after: input.cursor === undefined ? undefined : decodeCursor(input.cursor, sort),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => r.product),
+        next_cursor:
+          rows.length > limit && last ? encodeCursor(sort, { key: last.sortKey, id: last.product.id }) : null,
+      };
+    },
+  };
+}
