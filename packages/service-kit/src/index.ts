@@ -12,6 +12,7 @@ export {
 export { durationMs, parseDurationMs } from './config/duration.js';
 export { errorReply, type HttpReply, notFoundReply } from './core/http-replies.js';
 export {
+  addMetricSource,
   HTTP_DURATION_BUCKETS,
   type HttpMetrics,
   KIT_PATHS,

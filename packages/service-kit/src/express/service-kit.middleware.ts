@@ -25,12 +25,20 @@ function send(res: Response, out: HttpReply): void {
   res.status(out.status).set(out.headers).send(out.body);
 }
 
+// req.baseUrl holds the matched text, not the mount pattern; if a router is mounted on a
+// parameterised path, id-like segments are folded so the label cannot grow with traffic.
+const idSegment = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,})$/i;
+
 /** `baseUrl + route.path` of the matched route, or undefined when nothing matched. */
-function routeTemplate(req: Request): string | undefined {
+export function expressRouteTemplate(req: Request): string | undefined {
   const route = req.route as { path?: unknown } | undefined;
   if (!route) return undefined;
   const path = typeof route.path === 'string' ? route.path : String(route.path);
-  return `${req.baseUrl}${path === '/' && req.baseUrl ? '' : path}`;
+  const base = req.baseUrl
+    .split('/')
+    .map((segment) => (idSegment.test(segment) ? ':param' : segment))
+    .join('/');
+  return `${base}${path === '/' && base ? '' : path}`;
 }
 
 /**
@@ -48,7 +56,7 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
     req.log = kit.logger.child({ reqId });
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeTemplate(req);
+      const route = expressRouteTemplate(req);
       kit.httpMetrics.observe(req.method, route, res.statusCode, seconds);
       if (route === undefined || !probeHandlers[route]) {
         req.log.info(

@@ -46,6 +46,11 @@ async function serviceKit(
   app.setNotFoundHandler((request, reply) => send(reply, notFoundReply(request.method, request.url)));
 
   kit.onBeforeListen(() => app.ready());
+  // Services that call app.listen() instead of kit.listen() still get draining and readiness.
+  app.addHook('onListen', async () => {
+    kit.trackServer(app.server);
+    kit.markStarted();
+  });
   kit.onShutdown('fastify', () => app.close());
 }
 

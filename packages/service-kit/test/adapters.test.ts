@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { mountErrorHandlers, mountServiceKit } from '../src/express/index.js';
+import { serviceKitPlugin } from '../src/fastify/index.js';
+import { createLogger, createServiceKit } from '../src/index.js';
+import { httpRequest, parseMetrics } from './helpers/http-client.js';
+
+function inProcessKit() {
+  const exits: number[] = [];
+  const kit = createServiceKit({
+    name: 'adapter-test',
+    logger: createLogger({ name: 'adapter-test', level: 'silent' }),
+    exit: (code) => exits.push(code),
+    flushTelemetryOnShutdown: false,
+  });
+  return { kit, exits };
+}
+
+async function routeLabels(url: string): Promise<string[]> {
+  const samples = parseMetrics((await httpRequest(`${url}/metrics`)).body);
+  return samples.filter((s) => s.name === 'http_requests_total').map((s) => s.labels.route!);
+}
+
+describe('express adapter', () => {
+  it('labels routes of a router mounted on a parameterised path without raw ids', async () => {
+    const { kit } = inProcessKit();
+    const app = express();
+    mountServiceKit(app, kit);
+    const orders = express.Router({ mergeParams: true });
+    orders.get('/orders/:orderId', (req, res) => {
+      res.json(req.params);
+    });
+    app.use('/users/:userId', orders);
+    mountErrorHandlers(app, kit);
+    const server = await kit.listen(http.createServer(app), 0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    for (const userId of [17, 4242, 'a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b']) {
+      expect((await httpRequest(`${url}/users/${userId}/orders/9`)).status).toBe(200);
+    }
+    expect(await routeLabels(url)).toEqual(['/users/:param/orders/:orderId']);
+    await kit.shutdown('test');
+  });
+});
+
+describe('fastify adapter', () => {
+  it('supports app.listen(): readiness turns 200 and shutdown drains the server', async () => {
+    const { kit, exits } = inProcessKit();
+    const app = Fastify({ logger: false });
+    await app.register(serviceKitPlugin, { kit });
+    app.get('/items/:id', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    expect((await httpRequest(`${url}/readyz`)).status).toBe(200);
+    expect((await httpRequest(`${url}/items/1`)).status).toBe(200);
+    await kit.shutdown('test');
+    expect(exits).toEqual([0]);
+    expect(app.server.listening).toBe(false);
+    await expect(httpRequest(`${url}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('keeps readiness 503 until the app is listening', async () => {
+    const { kit } = inProcessKit();
+    const app = Fastify({ logger: false });
+    await app.register(serviceKitPlugin, { kit });
+    const before = await app.inject({ method: 'GET', url: '/readyz' });
+    expect([before.statusCode, before.json().status]).toEqual([503, 'starting']);
+    await app.close();
+  });
+});
