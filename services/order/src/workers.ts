@@ -1,0 +1,62 @@
+import { OutboxRelay, type StreamConsumer } from '@shop/events';
+import type { ServiceKit } from '@shop/service-kit';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { ORDERS_SCHEMA } from './app.js';
+import type { OrdersService } from './modules/orders/orders.service.js';
+import { createPaymentEventsConsumer } from './modules/orders/payment-events.consumer.js';
+
+export interface OrderWorkersOptions {
+  kit: ServiceKit;
+  pool: pg.Pool;
+  redis: Redis;
+  orders: OrdersService;
+  outboxPollIntervalMs: number;
+  sweepIntervalMs: number;
+  events: { claimIdleMs: number; reclaimIntervalMs: number; maxDeliveries: number };
+}
+
+export interface OrderWorkers {
+  relay: OutboxRelay;
+  consumer: StreamConsumer;
+  stop(): Promise<void>;
+}
+
+/** Relay of order events, the payment-events consumer and the expiry sweeper; all replica-safe. */
+export async function startWorkers(o: OrderWorkersOptions): Promise<OrderWorkers> {
+  const relay = new OutboxRelay({
+    pool: o.pool,
+    redis: o.redis,
+    schema: ORDERS_SCHEMA,
+    pollIntervalMs: o.outboxPollIntervalMs,
+    logger: o.kit.logger,
+    registry: o.kit.registry,
+  });
+  const consumer = createPaymentEventsConsumer({
+    kit: o.kit,
+    pool: o.pool,
+    redis: o.redis,
+    orders: o.orders,
+    schema: ORDERS_SCHEMA,
+    ...o.events,
+  });
+  await consumer.start();
+  relay.start();
+  let stopped = false;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweeper = setInterval(() => {
+    if (stopped) return;
+    sweeping = o.orders.expireDue().catch((err) => o.kit.logger.warn({ err }, 'order expiry sweep failed'));
+  }, o.sweepIntervalMs);
+  return {
+    relay,
+    consumer,
+    async stop() {
+      stopped = true;
+      clearInterval(sweeper);
+      await sweeping;
+      await consumer.stop();
+      await relay.stop();
+    },
+  };
+}
