@@ -58,7 +58,9 @@ export const createOrderBody = z
       }
     };
     check(body, []);
-    if (Array.isArray(body.items)) body.items.forEach((it, i) => check(it, ['items', i]));
+    if (Array.isArray(body.items)) {
+      for (const [i, it] of body.items.entries()) check(it, ['items', i]);
+    }
   })
   .pipe(z.union([single, multi]))
   .transform((b) => ({
