@@ -21,6 +21,11 @@ export interface StreamConsumerOptions {
   redis: Redis;
   /** Schema holding this service's `processed_events` table. */
   schema: string;
+  /**
+   * Record processed event ids in `processed_events` in the handler's transaction (default true).
+   * Turn off only when every handler is an idempotent state transition by itself.
+   */
+  dedup?: boolean;
   prefix?: string;
   /** Consumer group, one per consuming service (e.g. `order-service`). */
   group: string;
@@ -67,6 +72,7 @@ export class StreamConsumer {
       claimIdleMs: 30_000,
       reclaimIntervalMs: 5_000,
       maxDeliveries: 5,
+      dedup: true,
       logger: silentLogger,
       ...options,
     } as typeof this.o;
@@ -264,7 +270,9 @@ export class StreamConsumer {
           const tx = await this.o.pool.connect();
           try {
             await tx.query('BEGIN');
-            const fresh = await this.processed.markProcessed(tx, this.o.group, envelope.id, envelope.type);
+            const fresh =
+              !this.o.dedup ||
+              (await this.processed.markProcessed(tx, this.o.group, envelope.id, envelope.type));
             if (fresh) await handler(envelope, tx);
             else outcome = 'duplicate';
             await tx.query('COMMIT');

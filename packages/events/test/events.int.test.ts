@@ -225,6 +225,23 @@ describe('stream consumer', () => {
     expect(await effects()).toEqual(['order.paid']);
   });
 
+  it('leaves deduplication to the handler when dedup is off (idempotent handlers)', async () => {
+    await enqueueCommitted('order.paid');
+    const r = relay();
+    await r.publishBatch();
+    await pool.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL`);
+    await r.publishBatch();
+    await r.stop();
+    let calls = 0;
+    const c = consumer({ 'order.paid': async () => void calls++ }, { dedup: false });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(2);
+    await c.stop();
+    expect(calls).toBe(2);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.processed_events`);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('retries a message whose handler failed, rolling back its partial effects', async () => {
     await enqueueCommitted('order.paid');
     const r = relay();
