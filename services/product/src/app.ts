@@ -3,6 +3,7 @@ import type { ServiceKit } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
 import { serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { rejectNonFiniteNumbers } from './http/finite-numbers.js';
 import { internalTokenGuard } from './http/internal-token.js';
 import { registerOpenApi } from './http/openapi.js';
 import { validateResponses } from './http/response-validation.js';
@@ -39,6 +40,7 @@ export async function buildApp(deps: ProductAppDeps): Promise<FastifyInstance> {
     description: 'Catalog, full-text search, cached product reads and inventory reservations (internal).',
   });
   await app.register(serviceKitPlugin, { kit: deps.kit });
+  rejectNonFiniteNumbers(app);
 
   await app.register(categoriesRoutes, { categories: deps.modules.categories, verifier: deps.verifier });
   await app.register(productsRoutes, { products: deps.modules.products, verifier: deps.verifier });

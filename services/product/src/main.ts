@@ -12,6 +12,7 @@ import { createJwtVerifier } from '@shop/service-kit/auth';
 import { listenFastify } from '@shop/service-kit/fastify';
 import { buildApp } from './app.js';
 import { jwksUrlOf, productConfigSchema } from './config.js';
+import { createInventoryConsumer } from './modules/inventory/inventory.consumer.js';
 import { createReservationSweeper } from './modules/inventory/reservation-sweeper.js';
 import { createProductModules } from './modules.js';
 import type { BackgroundWorker } from './workers/background-worker.js';
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
       intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
       logger,
     }),
+    // order.paid → commit; order.cancelled / payment_failed / expired → release (stream `orders`).
+    createInventoryConsumer({ kit, pool, redis, inventory: modules.inventory }),
   ];
   for (const worker of workers) kit.onShutdown(worker.name, () => worker.stop());
 

@@ -102,7 +102,7 @@ export async function startProductApp(
   env: ProductTestEnv,
   options: StartOptions = {},
 ): Promise<RunningProductApp> {
-  const logger = createLogger({ name: 'product-test', level: 'silent' });
+  const logger = createLogger({ name: 'product-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kit = createServiceKit({ name: 'product', logger, exit: () => {}, flushTelemetryOnShutdown: false });
   const pool = createPgPool(kit, { connectionString: env.db.url, max: 10 });
   const redis = createRedis(kit, {

@@ -55,6 +55,11 @@ describe('login', () => {
     ).toBe(200);
     expect((await login(running, { email: body.email, password: body.password })).statusCode).toBe(200);
     expect((await login(running, { password: body.password })).statusCode).toBe(400);
+    // NUL cannot reach PostgreSQL; a hostile login name is a 400, never a 500.
+    expect((await login(running, { username: 'a\u0000b', password: 'whatever-123' })).statusCode).toBe(400);
+    expect((await login(running, { username: "' OR '1'='1", password: 'whatever-123' })).statusCode).toBe(
+      401,
+    );
   });
 
   it('answers unknown users and wrong passwords with the same 401 body', async () => {

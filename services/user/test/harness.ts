@@ -66,7 +66,7 @@ export interface StartOptions {
 
 /** Builds the real app against the test's database and Redis prefix; the clock is mutable. */
 export async function startUserApp(env: UserTestEnv, options: StartOptions = {}): Promise<RunningUserApp> {
-  const logger = createLogger({ name: 'user-test', level: 'silent' });
+  const logger = createLogger({ name: 'user-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kit = createServiceKit({ name: 'user', logger, exit: () => {}, flushTelemetryOnShutdown: false });
   const pool = createPgPool(kit, { connectionString: env.db.url, max: 5 });
   const redis = createRedis(kit, { url: env.redisPrefix.url, keyPrefix: env.redisPrefix.prefix });

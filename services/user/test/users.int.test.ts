@@ -105,6 +105,7 @@ describe('registration', () => {
       { payload: { ...newUser(), email: 'not-an-email' }, status: 400 },
       { payload: { ...newUser(), role: 'admin' }, status: 400 },
       { payload: { ...newUser(), username: "x' OR 1=1 --" }, status: 400 },
+      { payload: { ...newUser(), username: 'nul\u0000byte' }, status: 400 },
       { payload: { ...newUser(), username: 'a'.repeat(100_000) }, status: 413 },
     ];
     for (const c of cases) {
@@ -173,6 +174,13 @@ describe('GET/PATCH /api/v1/users/me', () => {
       expect(res.statusCode, field).toBe(400);
       expect(res.json().errors[0].pointer).toBe(`/body/${field}`);
     }
+    const nul = await running.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers: bearer(tokens.access_token),
+      payload: { display_name: 'a\u0000b' },
+    });
+    expect(nul.statusCode).toBe(400);
     const empty = await running.app.inject({
       method: 'PATCH',
       url: '/api/v1/users/me',

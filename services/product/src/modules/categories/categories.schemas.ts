@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { NO_NUL } from '../products/products.schemas.js';
 
 export const CategorySchema = Type.Object(
   {
@@ -15,8 +16,8 @@ export const CategorySchema = Type.Object(
 export const CreateCategoryBody = Type.Object(
   {
     slug: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' }),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL }),
+    description: Type.Optional(Type.String({ maxLength: 2000, pattern: NO_NUL })),
   },
   { additionalProperties: false },
 );

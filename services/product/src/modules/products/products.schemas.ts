@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** PostgreSQL text cannot hold NUL; refusing it in the schema turns `%00` into a 400, not a 500. */
+export const NO_NUL = '^[^\\u0000]*$';
 
 export const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code', examples: ['USD'] });
@@ -8,8 +10,8 @@ const Amount = Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, descriptio
 const Stock = Type.Integer({ minimum: 0, maximum: 2_147_483_647 });
 const Status = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 5000 });
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL });
+const Description = Type.String({ maxLength: 5000, pattern: NO_NUL });
 
 export const ProductSchema = Type.Object(
   {
@@ -67,7 +69,9 @@ export const MAX_PAGE_SIZE = 100;
 
 export const SearchQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Full-text query (web search syntax)' })),
+    q: Type.Optional(
+      Type.String({ maxLength: 200, pattern: NO_NUL, description: 'Full-text query (web search syntax)' }),
+    ),
     category_id: Type.Optional(Id),
     min_price: Type.Optional(Amount),
     max_price: Type.Optional(Amount),

@@ -1,10 +1,13 @@
 import { Type } from 'typebox';
+import { NO_NUL } from '../users/users.schemas.js';
 
 /** The seed's body `{"username":"…","password":"…"}`; `username` may hold an email, or send `email`. */
 export const LoginBody = Type.Object(
   {
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254, examples: ['testuser'] })),
-    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    username: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 254, pattern: NO_NUL, examples: ['testuser'] }),
+    ),
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, pattern: NO_NUL })),
     // Login accepts any length up to the policy maximum: a short password is simply wrong.
     password: Type.String({ minLength: 1, maxLength: 1024 }),
   },

@@ -1,5 +1,8 @@
 import { Type } from 'typebox';
 
+/** PostgreSQL text cannot hold NUL; refusing it in the schema turns it into a 400, not a 500. */
+export const NO_NUL = '^[^\\u0000]*$';
+
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
@@ -16,7 +19,7 @@ const Password = Type.String({
   maxLength: PASSWORD_MAX,
   description: `Between ${PASSWORD_MIN} and ${PASSWORD_MAX} characters`,
 });
-const DisplayName = Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]);
+const DisplayName = Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: NO_NUL }), Type.Null()]);
 const Phone = Type.Union([Type.String({ pattern: '^\\+?[0-9 ()-]{3,32}$', maxLength: 32 }), Type.Null()]);
 
 export const RegisterBody = Type.Object(

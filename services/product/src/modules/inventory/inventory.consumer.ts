@@ -1,0 +1,110 @@
+// Order events → reservation state: order.paid commits the reservation; order.cancelled /
+// order.payment_failed / order.expired release it (or, for an order refunded after payment, put
+// the sold stock back). Owned by the order/payment work; wired in main.ts.
+import {
+  EVENT_STREAMS,
+  type EventEnvelope,
+  inventoryErrorCodes,
+  ORDER_EVENT_TYPES,
+  orderPaidDataSchema,
+  orderReleasedDataSchema,
+} from '@shop/contracts';
+import { StreamConsumer } from '@shop/events';
+import { DomainError, type ServiceKit } from '@shop/service-kit';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { BackgroundWorker } from '../../workers/background-worker.js';
+import type { InventoryService } from './inventory.service.js';
+
+/** `restock` (COMMITTED → stock back) is optional until the inventory service provides it. */
+type Inventory = InventoryService & { restock?: (orderId: string) => Promise<unknown> };
+
+const codeOf = (err: unknown) => (err instanceof DomainError ? err.code : undefined);
+
+export interface InventoryConsumerOptions {
+  kit: ServiceKit;
+  pool: pg.Pool;
+  redis: Redis;
+  inventory: Inventory;
+  claimIdleMs?: number;
+  reclaimIntervalMs?: number;
+  maxDeliveries?: number;
+}
+
+/** Handlers of the `orders` stream, exposed for tests. */
+export function inventoryEventHandlers(inventory: Inventory, logger: ServiceKit['logger']) {
+  const commit = async (event: EventEnvelope) => {
+    const data = orderPaidDataSchema.parse(event.data);
+    try {
+      await inventory.commit(data.order_id);
+    } catch (err) {
+      const code = codeOf(err);
+      // Nothing to commit any more: the hold lapsed or never existed. The order service sees the
+      // paid order; this needs a human (or a refund), retrying cannot fix it.
+      if (code === inventoryErrorCodes.reservationReleased || code === inventoryErrorCodes.reservationNotFound) {
+        logger.error({ order_id: data.order_id, code }, 'paid order has no reservation to commit');
+        return;
+      }
+      throw err;
+    }
+  };
+  const release = async (event: EventEnvelope) => {
+    const data = orderReleasedDataSchema.parse(event.data);
+    try {
+      await inventory.release(data.order_id);
+    } catch (err) {
+      const code = codeOf(err);
+      // The order was rejected or expired before anything was reserved: nothing to give back.
+      if (code === inventoryErrorCodes.reservationNotFound) return;
+      if (code === inventoryErrorCodes.reservationCommitted && data.refunded) {
+        if (!inventory.restock) throw new Error('inventory cannot restock a committed reservation yet');
+        await inventory.restock(data.order_id);
+        return;
+      }
+      if (code === inventoryErrorCodes.reservationCommitted) {
+        logger.warn({ order_id: data.order_id, type: event.type }, 'release of a committed reservation ignored');
+        return;
+      }
+      throw err;
+    }
+  };
+  return {
+    [ORDER_EVENT_TYPES.paid]: commit,
+    [ORDER_EVENT_TYPES.cancelled]: release,
+    [ORDER_EVENT_TYPES.paymentFailed]: release,
+    [ORDER_EVENT_TYPES.expired]: release,
+  };
+}
+
+/**
+ * The product service's member of consumer group `product-service` on the `orders` stream.
+ * Commit, release and restock are idempotent state transitions of the reservation (a second
+ * call changes nothing), so redelivered events are no-ops without a processed-events table.
+ */
+export function createInventoryConsumer(o: InventoryConsumerOptions): BackgroundWorker {
+  const consumer = new StreamConsumer({
+    pool: o.pool,
+    redis: o.redis,
+    schema: 'catalog',
+    dedup: false,
+    group: 'product-service',
+    streams: [EVENT_STREAMS.orders],
+    handlers: inventoryEventHandlers(o.inventory, o.kit.logger),
+    claimIdleMs: o.claimIdleMs ?? 30_000,
+    reclaimIntervalMs: o.reclaimIntervalMs ?? 5_000,
+    maxDeliveries: o.maxDeliveries ?? 5,
+    logger: o.kit.logger,
+    registry: o.kit.registry,
+  });
+  let started: Promise<void> | undefined;
+  return {
+    name: 'inventory-consumer',
+    start() {
+      started = consumer.start().catch((err) => o.kit.logger.error({ err }, 'inventory consumer failed to start'));
+    },
+    async stop() {
+      await started;
+      await consumer.stop();
+    },
+  };
+}

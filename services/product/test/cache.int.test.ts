@@ -1,0 +1,142 @@
+import { getFreePort } from '@shop/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Product } from '../src/modules/products/products.repository.js';
+import {
+  auth,
+  createProduct,
+  createProductTestEnv,
+  type ProductTestEnv,
+  type RunningProductApp,
+  startProductApp,
+} from './harness.js';
+
+let env: ProductTestEnv;
+let running: RunningProductApp;
+let admin: string;
+
+beforeAll(async () => {
+  env = await createProductTestEnv('cache');
+  running = await startProductApp(env);
+  admin = await env.sign({ role: 'admin' });
+});
+
+afterAll(async () => {
+  await running?.close();
+  await env?.teardown();
+});
+
+async function metric(app: RunningProductApp, name: string, labels = ''): Promise<number> {
+  const text = await app.kit.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}` : ''}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+const get = (app: RunningProductApp, id: number) =>
+  app.app.inject({ method: 'GET', url: `/api/v1/products/${id}` });
+
+describe('product cache (Redis, cache-aside)', () => {
+  it('serves repeated reads from Redis: a change made behind the service’s back is not seen', async () => {
+    const p = await createProduct(running, admin, { name: 'Cached name' });
+    expect((await get(running, p.id)).json().name).toBe('Cached name');
+    await running.pool.query(`UPDATE catalog.products SET name = 'Changed in SQL' WHERE id = $1`, [p.id]);
+    const again = await get(running, p.id);
+    expect(again.json().name).toBe('Cached name');
+    expect(again.headers.etag).toBe('"v1"');
+    const ttl = await running.redis.ttl(`product:v1:${p.id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  it('is invalidated by an update and by a delete', async () => {
+    const p = await createProduct(running, admin, { name: 'Before' });
+    await get(running, p.id);
+    const patched = await running.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/products/${p.id}`,
+      headers: { ...auth(admin), 'if-match': '"v1"' },
+      payload: { name: 'After' },
+    });
+    expect(patched.statusCode).toBe(200);
+    const read = await get(running, p.id);
+    expect(read.json().name).toBe('After');
+    expect(read.headers.etag).toBe('"v2"');
+    await running.app.inject({ method: 'DELETE', url: `/api/v1/products/${p.id}`, headers: auth(admin) });
+    expect((await get(running, p.id)).statusCode).toBe(404);
+  });
+
+  it('loads a cold key once for 50 concurrent misses', async () => {
+    const p = await createProduct(running, admin);
+    const before = await metric(running, 'product_cache_loads_total');
+    const results = await Promise.all(Array.from({ length: 50 }, () => get(running, p.id)));
+    expect(results.every((r) => r.statusCode === 200)).toBe(true);
+    expect((await metric(running, 'product_cache_loads_total')) - before).toBe(1);
+  });
+
+  it('remembers unknown ids briefly and forgets them when the id gets created', async () => {
+    const before = await metric(running, 'product_cache_loads_total');
+    expect((await get(running, 4_242_424)).statusCode).toBe(404);
+    expect((await get(running, 4_242_424)).statusCode).toBe(404);
+    expect((await metric(running, 'product_cache_loads_total')) - before).toBe(1);
+    await running.pool.query(`SELECT setval(pg_get_serial_sequence('catalog.products', 'id'), 4242423)`);
+    const created = await createProduct(running, admin);
+    expect(created.id).toBe(4_242_424);
+    expect((await get(running, 4_242_424)).statusCode).toBe(200);
+  });
+
+  it('never stores a value that a concurrent update made stale', async () => {
+    const p = await createProduct(running, admin, { name: 'v1 name' });
+    const old = (await running.modules.products.get(p.id)) as Product;
+    await running.modules.cache.invalidate([p.id]);
+    let releaseLoader: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseLoader = resolve;
+    });
+    // A slow reader started before the update...
+    const slow = running.modules.cache.get(p.id, async () => {
+      await gate;
+      return old;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // ...then the update commits and invalidates...
+    await running.modules.cache.invalidate([p.id]);
+    releaseLoader();
+    await slow;
+    // ...so the next read must reach the loader instead of the stale copy.
+    const fresh = await running.modules.cache.get(p.id, async () => ({ ...old, name: 'fresh' }));
+    expect(fresh?.name).toBe('fresh');
+  });
+});
+
+describe('Redis down', () => {
+  it('serves reads and writes from PostgreSQL with zero errors and stays ready, reporting redis in /readyz', async () => {
+    const closedPort = await getFreePort();
+    const degraded = await startProductApp(env, { redisUrl: `redis://127.0.0.1:${closedPort}` });
+    try {
+      const p = await createProduct(degraded, admin, { name: 'No cache' });
+      const results = await Promise.all(Array.from({ length: 50 }, () => get(degraded, p.id)));
+      expect(results.map((r) => r.statusCode).filter((s) => s !== 200)).toEqual([]);
+      expect(results[0]!.json().name).toBe('No cache');
+      const patched = await degraded.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/products/${p.id}`,
+        headers: { ...auth(admin), 'if-match': '"v1"' },
+        payload: { name: 'Still works' },
+      });
+      expect(patched.statusCode).toBe(200);
+      expect((await get(degraded, p.id)).json().name).toBe('Still works');
+      expect((await degraded.app.inject({ method: 'GET', url: '/api/v1/products?q=works' })).statusCode).toBe(
+        200,
+      );
+
+      const ready = await degraded.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      const report = ready.json();
+      expect(report.checks.redis).toMatchObject({ critical: false });
+      expect(report.checks.redis.status).not.toBe('up');
+      expect(report.checks.postgres.status).toBe('up');
+      expect(await metric(degraded, 'product_cache_requests_total', 'result="bypass"')).toBeGreaterThan(0);
+    } finally {
+      await degraded.close();
+    }
+  });
+});
