@@ -41,7 +41,10 @@ export function inventoryEventHandlers(inventory: Inventory, logger: ServiceKit[
       const code = codeOf(err);
       // Nothing to commit any more: the hold lapsed or never existed. The order service sees the
       // paid order; this needs a human (or a refund), retrying cannot fix it.
-      if (code === inventoryErrorCodes.reservationReleased || code === inventoryErrorCodes.reservationNotFound) {
+      if (
+        code === inventoryErrorCodes.reservationReleased ||
+        code === inventoryErrorCodes.reservationNotFound
+      ) {
         logger.error({ order_id: data.order_id, code }, 'paid order has no reservation to commit');
         return;
       }
@@ -62,7 +65,10 @@ export function inventoryEventHandlers(inventory: Inventory, logger: ServiceKit[
         return;
       }
       if (code === inventoryErrorCodes.reservationCommitted) {
-        logger.warn({ order_id: data.order_id, type: event.type }, 'release of a committed reservation ignored');
+        logger.warn(
+          { order_id: data.order_id, type: event.type },
+          'release of a committed reservation ignored',
+        );
         return;
       }
       throw err;
@@ -100,7 +106,9 @@ export function createInventoryConsumer(o: InventoryConsumerOptions): Background
   return {
     name: 'inventory-consumer',
     start() {
-      started = consumer.start().catch((err) => o.kit.logger.error({ err }, 'inventory consumer failed to start'));
+      started = consumer
+        .start()
+        .catch((err) => o.kit.logger.error({ err }, 'inventory consumer failed to start'));
     },
     async stop() {
       await started;
