@@ -15,9 +15,16 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { BackgroundWorker } from '../../workers/background-worker.js';
 import type { InventoryService } from './inventory.service.js';
+import { restockCommitted } from './inventory-restock.repository.js';
 
-/** `restock` (COMMITTED → stock back) is optional until the inventory service provides it. */
+/** `restock` (COMMITTED → stock back) is used when the inventory service provides it. */
 type Inventory = InventoryService & { restock?: (orderId: string) => Promise<unknown> };
+
+/** Fallback restock until the inventory service has its own. */
+export interface RestockFallback {
+  pool: pg.Pool;
+  cache: { invalidate(ids: number[]): Promise<void> };
+}
 
 const codeOf = (err: unknown) => (err instanceof DomainError ? err.code : undefined);
 
@@ -26,13 +33,18 @@ export interface InventoryConsumerOptions {
   pool: pg.Pool;
   redis: Redis;
   inventory: Inventory;
+  cache: RestockFallback['cache'];
   claimIdleMs?: number;
   reclaimIntervalMs?: number;
   maxDeliveries?: number;
 }
 
 /** Handlers of the `orders` stream, exposed for tests. */
-export function inventoryEventHandlers(inventory: Inventory, logger: ServiceKit['logger']) {
+export function inventoryEventHandlers(
+  inventory: Inventory,
+  logger: ServiceKit['logger'],
+  fallback: RestockFallback,
+) {
   const commit = async (event: EventEnvelope) => {
     const data = orderPaidDataSchema.parse(event.data);
     try {
@@ -60,8 +72,11 @@ export function inventoryEventHandlers(inventory: Inventory, logger: ServiceKit[
       // The order was rejected or expired before anything was reserved: nothing to give back.
       if (code === inventoryErrorCodes.reservationNotFound) return;
       if (code === inventoryErrorCodes.reservationCommitted && data.refunded) {
-        if (!inventory.restock) throw new Error('inventory cannot restock a committed reservation yet');
-        await inventory.restock(data.order_id);
+        if (inventory.restock) await inventory.restock(data.order_id);
+        else {
+          const changed = await restockCommitted(fallback.pool, data.order_id);
+          if (changed) await fallback.cache.invalidate(changed);
+        }
         return;
       }
       if (code === inventoryErrorCodes.reservationCommitted) {
@@ -95,7 +110,7 @@ export function createInventoryConsumer(o: InventoryConsumerOptions): Background
     dedup: false,
     group: 'product-service',
     streams: [EVENT_STREAMS.orders],
-    handlers: inventoryEventHandlers(o.inventory, o.kit.logger),
+    handlers: inventoryEventHandlers(o.inventory, o.kit.logger, { pool: o.pool, cache: o.cache }),
     claimIdleMs: o.claimIdleMs ?? 30_000,
     reclaimIntervalMs: o.reclaimIntervalMs ?? 5_000,
     maxDeliveries: o.maxDeliveries ?? 5,
