@@ -8,6 +8,8 @@ export const inventoryPaths = {
   reserve: '/internal/v1/reservations',
   commit: (orderId: string) => `/internal/v1/reservations/${encodeURIComponent(orderId)}/commit`,
   release: (orderId: string) => `/internal/v1/reservations/${encodeURIComponent(orderId)}/release`,
+  /** Refund after payment: COMMITTED → RETURNED (RESERVED → RELEASED), stock back; idempotent. */
+  restock: (orderId: string) => `/internal/v1/reservations/${encodeURIComponent(orderId)}/restock`,
 } as const;
 
 /** An order id as the product service stores it: 1–64 URL-safe characters (a UUID fits). */
@@ -34,7 +36,7 @@ export const reserveRequestSchema = z.object({
   ttl_seconds: z.number().int().min(1).max(86_400).optional(),
 });
 
-export const reservationStatusSchema = z.enum(['RESERVED', 'COMMITTED', 'RELEASED', 'EXPIRED']);
+export const reservationStatusSchema = z.enum(['RESERVED', 'COMMITTED', 'RELEASED', 'EXPIRED', 'RETURNED']);
 
 export const reservedLineSchema = z.object({
   product_id: z.number().int(),
@@ -47,7 +49,7 @@ export const reservedLineSchema = z.object({
   line_total: z.number().int(),
 });
 
-/** Answer of reserve, commit and release (201 on a new reservation, 200 otherwise). */
+/** Answer of reserve, commit, release and restock (201 on a new reservation, 200 otherwise). */
 export const reservationSchema = z.object({
   order_id: z.string(),
   status: reservationStatusSchema,
@@ -67,6 +69,7 @@ export type Reservation = z.infer<typeof reservationSchema>;
 /**
  * Stable `code` values of the problem+json errors these routes answer with:
  * 409 INSUFFICIENT_STOCK (nothing was reserved; `errors[].pointer` names the lines),
+ * (commit of a RETURNED reservation also answers RESERVATION_RELEASED, release of one RESERVATION_COMMITTED),
  * 422 UNKNOWN_PRODUCT / PRODUCT_UNAVAILABLE / CURRENCY_MISMATCH, 409 RESERVATION_CONFLICT (same
  * order id, different items), 404 RESERVATION_NOT_FOUND, 409 RESERVATION_RELEASED (commit after
  * release/expiry), 409 RESERVATION_COMMITTED (release after commit).

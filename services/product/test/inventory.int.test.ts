@@ -33,7 +33,7 @@ const orderId = () => {
 
 const reserve = (body: object, headers: Record<string, string> = internal) =>
   running.app.inject({ method: 'POST', url: '/internal/v1/reservations', headers, payload: body });
-const transition = (id: string, action: 'commit' | 'release') =>
+const transition = (id: string, action: 'commit' | 'release' | 'restock') =>
   running.app.inject({ method: 'POST', url: `/internal/v1/reservations/${id}/${action}`, headers: internal });
 const stockOf = async (id: number) =>
   (await running.pool.query<{ stock: number }>('SELECT stock FROM catalog.products WHERE id = $1', [id]))
@@ -274,8 +274,28 @@ describe('commit and release', () => {
     expect(await stockOf(p.id)).toBe(5);
   });
 
+  it('restock returns the stock of a committed (refunded) order exactly once', async () => {
+    const p = await createProduct(running, admin, { stock: 6 });
+    const id = orderId();
+    await reserve({ order_id: id, items: [{ product_id: p.id, quantity: 4 }] });
+    await transition(id, 'commit');
+    expect(await stockOf(p.id)).toBe(2);
+    const first = await transition(id, 'restock');
+    expect(first.statusCode).toBe(200);
+    expect(first.json().status).toBe('RETURNED');
+    expect((await transition(id, 'restock')).statusCode).toBe(200);
+    expect(await stockOf(p.id)).toBe(6);
+    expect((await transition(id, 'commit')).statusCode).toBe(409);
+    expect((await transition(id, 'release')).statusCode).toBe(409);
+    // A still-reserved order is simply released.
+    const open = orderId();
+    await reserve({ order_id: open, items: [{ product_id: p.id, quantity: 1 }] });
+    expect((await transition(open, 'restock')).json().status).toBe('RELEASED');
+    expect(await stockOf(p.id)).toBe(6);
+  });
+
   it('answers 404 for orders without a reservation', async () => {
-    for (const action of ['commit', 'release'] as const) {
+    for (const action of ['commit', 'release', 'restock'] as const) {
       const res = await transition('no-such-order', action);
       expect(res.statusCode).toBe(404);
       expect(res.json().code).toBe('INVENTORY.RESERVATION_NOT_FOUND');

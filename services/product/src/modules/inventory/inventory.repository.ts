@@ -1,6 +1,6 @@
 import type pg from 'pg';
 
-export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'RETURNED';
 
 export interface ReservedLine {
   product_id: number;
@@ -151,6 +151,8 @@ export interface InventoryRepository {
   commit(orderId: string, now: Date): Promise<TransitionOutcome>;
   /** RESERVED → RELEASED with stock returned; other states are left alone. */
   release(orderId: string): Promise<TransitionOutcome>;
+  /** Stock back whatever the state: RESERVED → RELEASED, COMMITTED → RETURNED (refund); others untouched. */
+  restock(orderId: string): Promise<TransitionOutcome>;
   /** Expires up to `limit` due reservations; rows another replica is working on are skipped. */
   expireDue(now: Date, limit: number): Promise<{ orderIds: string[]; productIds: number[] }>;
 }
@@ -276,6 +278,26 @@ export function createInventoryRepository(pool: pg.Pool): InventoryRepository {
         await client.query(
           `UPDATE catalog.reservations SET status = 'RELEASED', updated_at = now() WHERE order_id = $1`,
           [orderId],
+        );
+        return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
+      });
+    },
+
+    restock(orderId) {
+      return inTransaction<TransitionOutcome>(pool, async (client) => {
+        const locked = await client.query<{ status: ReservationStatus }>(
+          'SELECT status FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
+          [orderId],
+        );
+        const row = locked.rows[0];
+        if (!row) return { kind: 'missing' };
+        const next =
+          row.status === 'RESERVED' ? 'RELEASED' : row.status === 'COMMITTED' ? 'RETURNED' : undefined;
+        if (!next) return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
+        const productIds = await restock(client, [orderId]);
+        await client.query(
+          'UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1',
+          [orderId, next],
         );
         return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
       });

@@ -75,4 +75,19 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
     },
     async (request) => inventory.release(request.params.order_id),
   );
+
+  app.post(
+    '/internal/v1/reservations/:order_id/restock',
+    {
+      schema: {
+        tags: ['inventory (internal)'],
+        summary:
+          'Return the stock of a refunded order (COMMITTED → RETURNED; RESERVED → RELEASED); idempotent',
+        security: internal,
+        params: OrderIdParams,
+        response: { 200: ReservationSchema, ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => inventory.restock(request.params.order_id),
+  );
 };

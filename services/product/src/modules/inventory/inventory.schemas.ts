@@ -29,6 +29,7 @@ export const ReservationSchema = Type.Object(
       Type.Literal('COMMITTED'),
       Type.Literal('RELEASED'),
       Type.Literal('EXPIRED'),
+      Type.Literal('RETURNED'),
     ]),
     currency: Type.String(),
     total_amount: Type.Integer(),

@@ -19,6 +19,8 @@ export interface InventoryService {
   reserve(input: ReserveInput): Promise<{ created: boolean; reservation: Reservation }>;
   commit(orderId: string): Promise<Reservation>;
   release(orderId: string): Promise<Reservation>;
+  /** Puts the stock of a committed (sold, then refunded) or still reserved order back; idempotent. */
+  restock(orderId: string): Promise<Reservation>;
   /** Returns the stock of reservations whose hold time passed; safe on every replica at once. */
   expireDue(limit?: number): Promise<number>;
   get(orderId: string): Promise<Reservation>;
@@ -121,6 +123,12 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       if (outcome.kind === 'missing') throw notFound(orderId);
       const { reservation } = outcome;
       if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
+      if (reservation.status === 'RETURNED') {
+        throw new ConflictError({
+          code: codes.reservationReleased,
+          detail: `The stock of order ${orderId} was already returned`,
+        });
+      }
       if (reservation.status === 'RELEASED' || reservation.status === 'EXPIRED') {
         throw new ConflictError({
           code: codes.reservationReleased,
@@ -133,12 +141,19 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
     async release(orderId) {
       const outcome = await inventory.release(orderId);
       if (outcome.kind === 'missing') throw notFound(orderId);
-      if (outcome.reservation.status === 'COMMITTED') {
+      if (outcome.reservation.status === 'COMMITTED' || outcome.reservation.status === 'RETURNED') {
         throw new ConflictError({
           code: codes.reservationCommitted,
           detail: `The reservation of order ${orderId} is committed; its stock is sold`,
         });
       }
+      if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
+      return outcome.reservation;
+    },
+
+    async restock(orderId) {
+      const outcome = await inventory.restock(orderId);
+      if (outcome.kind === 'missing') throw notFound(orderId);
       if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
       return outcome.reservation;
     },
