@@ -24,7 +24,8 @@ const checks = [
 ];
 const missing = [];
 for (const [name, env, host, port] of checks) {
-  if (!(await reachable(host, port))) missing.push(`  - ${name} at ${host}:${port} (set ${env} to change it)`);
+  if (!(await reachable(host, port)))
+    missing.push(`  - ${name} at ${host}:${port} (set ${env} to change it)`);
 }
 if (missing.length > 0) {
   console.error(
