@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createJwtVerifier } from '@shop/service-kit/auth';
+import { getFreePort } from '@shop/testing';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, type PasswordHasher } from '../src/modules/auth/password-hasher.js';
@@ -355,6 +356,28 @@ describe('login brute-force limit', () => {
         await login(app, { username: body.username, password: 'wrong password!!' });
         expect((await login(app, { username: body.username, password: body.password })).statusCode).toBe(200);
       }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('Redis outage', () => {
+  it('answers login and refresh with 503 problem+json and Retry-After, and /readyz with 503', async () => {
+    const closed = await getFreePort();
+    const app = await startUserApp(env, { redisUrl: `redis://127.0.0.1:${closed}` });
+    try {
+      const body = newUser();
+      expect((await app.app.inject({ method: 'POST', url: '/api/v1/users', payload: body })).statusCode).toBe(
+        201,
+      );
+      const res = await login(app, { username: body.username, password: body.password });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json().code).toBe('AUTH.SESSION_STORE_UNAVAILABLE');
+      expect((await refresh(app, 'whatever')).statusCode).toBe(503);
+      expect((await app.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     } finally {
       await app.close();
     }

@@ -59,6 +59,8 @@ export interface RunningUserApp {
 
 export interface StartOptions {
   loginLimits?: Partial<LoginLimits>;
+  /** Point the Redis client elsewhere, e.g. a closed port to simulate an outage. */
+  redisUrl?: string;
   keys?: SigningKeys;
   listen?: boolean;
   overrides?: Partial<UserAppDeps>;
@@ -69,7 +71,10 @@ export async function startUserApp(env: UserTestEnv, options: StartOptions = {})
   const logger = createLogger({ name: 'user-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kit = createServiceKit({ name: 'user', logger, exit: () => {}, flushTelemetryOnShutdown: false });
   const pool = createPgPool(kit, { connectionString: env.db.url, max: 5 });
-  const redis = createRedis(kit, { url: env.redisPrefix.url, keyPrefix: env.redisPrefix.prefix });
+  const redis = createRedis(kit, {
+    url: options.redisUrl ?? env.redisPrefix.url,
+    keyPrefix: env.redisPrefix.prefix,
+  });
   const keys = options.keys ?? (await loadSigningKeys({}));
   const clock = { now: new Date() };
   const app = await buildApp({

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
+import { withSessionStore } from './session-store.errors.js';
 
 export interface LoginLimits {
   maxFailuresPerUsername: number;
@@ -51,7 +52,9 @@ export function createLoginLimiter(redis: Redis, limits: LoginLimits): LoginLimi
 
   return {
     async assertAllowed(login, ip) {
-      const [userRes, ipRes] = await Promise.all([byLogin.get(loginKey(login)), byIp.get(ip)]);
+      const [userRes, ipRes] = await withSessionStore(() =>
+        Promise.all([byLogin.get(loginKey(login)), byIp.get(ip)]),
+      );
       const retryAfter = Math.max(
         lockedFor(userRes, limits.maxFailuresPerUsername),
         lockedFor(ipRes, limits.maxFailuresPerIp),
@@ -66,10 +69,10 @@ export function createLoginLimiter(redis: Redis, limits: LoginLimits): LoginLimi
       }
     },
     async recordFailure(login, ip) {
-      await Promise.all([consume(byLogin, loginKey(login)), consume(byIp, ip)]);
+      await withSessionStore(() => Promise.all([consume(byLogin, loginKey(login)), consume(byIp, ip)]));
     },
     async recordSuccess(login) {
-      await byLogin.delete(loginKey(login));
+      await withSessionStore(() => byLogin.delete(loginKey(login)));
     },
   };
 }

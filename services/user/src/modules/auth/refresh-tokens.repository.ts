@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withSessionStore } from './session-store.errors.js';
 
 /**
  * Refresh tokens live only in Redis, hashed (SHA-256: they are 256-bit random, so a slow hash buys
@@ -49,7 +50,7 @@ export interface RefreshTokenRepository {
 
 export function createRefreshTokenRepository(redis: Redis, ttlSeconds: number): RefreshTokenRepository {
   const ttlMs = String(ttlSeconds * 1000);
-  return {
+  const repository: RefreshTokenRepository = {
     ttlSeconds,
     async issue(userId) {
       const token = newToken();
@@ -91,5 +92,11 @@ export function createRefreshTokenRepository(redis: Redis, ttlSeconds: number): 
       const family = await redis.hget(tokenKey(hashToken(token)), 'family');
       if (family) await redis.del(familyKey(family));
     },
+  };
+  return {
+    ttlSeconds,
+    issue: (userId) => withSessionStore(() => repository.issue(userId)),
+    rotate: (token) => withSessionStore(() => repository.rotate(token)),
+    revoke: (token) => withSessionStore(() => repository.revoke(token)),
   };
 }
