@@ -670,10 +670,12 @@ describe('ingress', () => {
         '/api/v1/products': 'product-service',
         '/api/v1/orders': 'order-service',
         '/api/v1/payments': 'payment-service',
+        '/api/v1/categories': 'product-service',
+        '/.well-known/jwks.json': 'user-service',
       })) {
         const route = routes[prefix];
         expect(route, prefix).toBeDefined();
-        expect(route!.pathType).toBe('Prefix');
+        expect(route!.pathType).toBe(prefix.startsWith('/.well-known/') ? 'Exact' : 'Prefix');
         expect(route!.backend.service.name).toBe(svc);
         const service = find<K8sObject & { spec: { ports: Array<{ port: number }> } }>(
           r.objects,
