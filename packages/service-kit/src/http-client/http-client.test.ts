@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -123,6 +124,25 @@ describe('createHttpClient', () => {
     expect(server.requests[0]!.headers.traceparent).toBe(
       '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     );
+  });
+
+  it('leaves traceparent to the undici instrumentation when it is loaded, so the header is sent once', async () => {
+    server = await startServer();
+    server.behave((_req, res) => json(res, 200, {}));
+    const listener = () => {};
+    diagnosticsChannel.subscribe('undici:request:create', listener);
+    try {
+      const ctx = trace.setSpanContext(context.active(), {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      await context.with(ctx, () => client().request({ method: 'GET', path: '/' }));
+    } finally {
+      diagnosticsChannel.unsubscribe('undici:request:create', listener);
+    }
+    // This stand-in subscriber injects nothing; the real instrumentation would add exactly one value.
+    expect(server.requests[0]!.headers.traceparent).toBeUndefined();
   });
 
   it('retries an idempotent GET after a 503 and returns the later success', async () => {

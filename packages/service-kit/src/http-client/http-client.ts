@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { context, propagation } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
@@ -81,6 +82,10 @@ class UpstreamFailure extends Error {
     super(message);
   }
 }
+
+// The undici auto-instrumentation listens here and injects traceparent itself (with its client span
+// as parent). Injecting as well would send two traceparent values, which receivers discard.
+const undiciRequestCreated = diagnosticsChannel.channel('undici:request:create');
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -171,8 +176,10 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
       ...options.headers,
       ...req.headers,
     };
-    // Explicit injection keeps the trace intact even when the undici auto-instrumentation is off.
-    propagation.inject(context.active(), headers);
+    // Explicit injection keeps the trace intact when the undici auto-instrumentation is not loaded.
+    if (!(undiciRequestCreated.hasSubscribers && doFetch === globalThis.fetch)) {
+      propagation.inject(context.active(), headers);
+    }
     let payload: string | undefined;
     if (req.body !== undefined) {
       payload = JSON.stringify(req.body);
