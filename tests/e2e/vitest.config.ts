@@ -6,5 +6,9 @@ export default defineConfig({
     root: import.meta.dirname,
     include: ['**/*.test.ts'],
     passWithNoTests: true,
+    // One stack of four service processes per file; files run one after another (2-core machines).
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
   },
 });
