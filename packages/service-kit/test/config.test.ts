@@ -115,6 +115,40 @@ describe('loadConfig', () => {
     expect(safe).not.toContain('tok-123456');
     expect(safe).toContain('"DB_HOST":"127.0.0.1"');
   });
+
+  it('hides secret keys by name suffix but shows settings that merely mention TOKEN or KEY', () => {
+    const safe = redactConfig({
+      DB_PASSWORD: 'p4ss-db',
+      ADMIN_PASSWORD: 'p4ss-admin',
+      INTERNAL_API_TOKEN: 'tok-internal',
+      PAYMENT_GATEWAY_KEY: 'gw-key',
+      JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----',
+      WEBHOOK_SECRET: 'wh-secret',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 604_800,
+      REDIS_KEY_PREFIX: 'shop:',
+      JWT_KEY_ID: 'key-2026-01',
+      JWT_PUBLIC_KEYS: '{"keys":[]}',
+      TOKEN_ISSUER: 'shop-user-service',
+    });
+    for (const key of [
+      'DB_PASSWORD',
+      'ADMIN_PASSWORD',
+      'INTERNAL_API_TOKEN',
+      'PAYMENT_GATEWAY_KEY',
+      'JWT_PRIVATE_KEY',
+      'WEBHOOK_SECRET',
+    ])
+      expect(safe[key], key).toBe('[redacted]');
+    expect(safe).toMatchObject({
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 604_800,
+      REDIS_KEY_PREFIX: 'shop:',
+      JWT_KEY_ID: 'key-2026-01',
+      JWT_PUBLIC_KEYS: '{"keys":[]}',
+      TOKEN_ISSUER: 'shop-user-service',
+    });
+  });
 });
 
 describe.each(adapters)('configuration of a real process (%s adapter)', (adapter) => {

@@ -47,12 +47,18 @@ export interface DerivedConfig {
   redisUrl: string;
 }
 
-/** Names whose values must never appear in logs or error messages. */
-const secretName = /(PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEYS$|DATABASE_URL|REDIS_URL)/i;
+// Matched on the whole name or its last segment only: a substring test would also hide settings
+// such as ACCESS_TOKEN_TTL_SECONDS or REDIS_KEY_PREFIX, which operators need to see in the start log.
+const SECRET_KEYS = new Set(['PASSWORD', 'SECRET', 'TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_SUFFIXES = ['_PASSWORD', '_PASSPHRASE', '_SECRET', '_TOKEN', '_KEY', '_CREDENTIALS'];
 
-/** true when an environment key holds a secret (passwords, tokens, keys, URLs with credentials). */
+/**
+ * true when an environment key holds a secret: `*_PASSWORD`, `*_PASSPHRASE`, `*_SECRET`, `*_TOKEN`,
+ * `*_KEY`, `*_CREDENTIALS`, and `DATABASE_URL`/`REDIS_URL` (which may embed a password).
+ */
 export function isSecretKey(key: string): boolean {
-  return secretName.test(key) && key !== 'REDIS_KEY_PREFIX' && key !== 'JWT_KEY_ID';
+  const name = key.toUpperCase();
+  return SECRET_KEYS.has(name) || SECRET_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
 /** Thrown by `loadConfig`; `keys` lists every invalid variable, the message names them all. */
