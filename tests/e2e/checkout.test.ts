@@ -104,11 +104,13 @@ describe('checkout across user, product, order and payment', () => {
 
     expect(await finalStatus(alicePaidOrder, alice.token)).toBe('PAID');
     expect(await stockOf(mugId)).toBe(48);
-    const reservation = await stack.pool.query(
-      'SELECT status FROM catalog.reservations WHERE order_id = $1',
-      [alicePaidOrder],
-    );
-    expect(reservation.rows[0]?.status).toBe('COMMITTED');
+    // order.paid reaches the product service asynchronously and commits the reservation.
+    await eventually(async () => {
+      const { rows } = await stack.pool.query('SELECT status FROM catalog.reservations WHERE order_id = $1', [
+        alicePaidOrder,
+      ]);
+      return rows[0]?.status === 'COMMITTED' ? true : undefined;
+    }, 'the reservation to be committed');
 
     // The trace of the client's request travelled order → payment (HTTP) → payment.succeeded →
     // order → order.paid: every event of this checkout carries the same trace id.
@@ -234,11 +236,10 @@ describe('checkout across user, product, order and payment', () => {
 
   it('7. payment SIGKILLed after capturing, before its event was consumed → the order still reaches PAID; nothing stuck after the TTL', async () => {
     const carol = await newCustomer();
-    // A payment process whose relay has not published yet when it dies: it polls once at start,
-    // then not again for 10 minutes.
+    // A payment process whose relay does not get to publish before it dies.
     stack.process('payment').signal('SIGTERM');
     await stack.process('payment').waitForExit(10_000);
-    const slow = await stack.start('payment', { OUTBOX_POLL_INTERVAL_MS: '600000' });
+    const slow = await stack.start('payment', { OUTBOX_RELAY_ENABLED: 'false' });
 
     const placed = await order('POST', '/api/v1/orders', {
       token: carol.token,

@@ -22,6 +22,11 @@ export const paymentConfigSchema = baseConfigSchema.extend({
   PAYMENT_RECOVERY_AFTER_MS: ms(10_000),
   PAYMENT_RECOVERY_INTERVAL_MS: ms(5_000),
   OUTBOX_POLL_INTERVAL_MS: ms(200),
+  /** Run the outbox relay in this process (default); off for replicas that must not publish. */
+  OUTBOX_RELAY_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   RECONCILIATION_LOCK_TTL_MS: ms(60_000),
   USER_SERVICE_URL: z.url().default('http://127.0.0.1:8080'),
   JWKS_URL: z.url().optional(),

@@ -46,6 +46,7 @@ const workers = startWorkers({
   redis,
   payments,
   outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  relayEnabled: config.OUTBOX_RELAY_ENABLED,
   sandbox: {
     webhookUrl:
       config.SANDBOX_WEBHOOK_URL ??

@@ -12,6 +12,8 @@ export interface PaymentWorkersOptions {
   redis: Redis;
   payments: PaymentsService;
   outboxPollIntervalMs: number;
+  /** false: events stay in the outbox until a process with the relay publishes them. */
+  relayEnabled?: boolean;
   /** Absent when the provider is not the sandbox. */
   sandbox?: { webhookUrl: string; signingKey: string; pollIntervalMs: number };
   recovery: { afterMs: number; intervalMs: number };
@@ -36,7 +38,7 @@ export function startWorkers(o: PaymentWorkersOptions): PaymentWorkers {
     logger: o.kit.logger,
     registry: o.kit.registry,
   });
-  relay.start();
+  if (o.relayEnabled !== false) relay.start();
   const dispatcher = o.sandbox
     ? new SandboxWebhookDispatcher({
         pool: o.pool,
