@@ -38,6 +38,10 @@ describe('package entry points (built)', () => {
     }
     expect(typeof fastify.serviceKitPlugin).toBe('function');
     expect(typeof fastify.listenFastify).toBe('function');
+    expect(typeof fastify.registerOpenApi).toBe('function');
+    expect(typeof fastify.problems).toBe('function');
+    expect(fastify.ProblemSchema).toMatchObject({ type: 'object' });
+    expect(typeof fastify.ResponseValidationError).toBe('function');
     expect(typeof express.mountServiceKit).toBe('function');
     expect(typeof express.mountErrorHandlers).toBe('function');
     expect(typeof express.validate).toBe('function');

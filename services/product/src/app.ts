@@ -1,12 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServiceKit } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
-import { serviceKitPlugin } from '@shop/service-kit/fastify';
+import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { rejectNonFiniteNumbers } from './http/finite-numbers.js';
 import { internalTokenGuard } from './http/internal-token.js';
-import { registerOpenApi } from './http/openapi.js';
-import { validateResponses } from './http/response-validation.js';
 import { categoriesRoutes } from './modules/categories/categories.routes.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
@@ -33,14 +30,13 @@ export async function buildApp(deps: ProductAppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  validateResponses(app);
   await registerOpenApi(app, {
     title: 'Shop product service',
     version: deps.version ?? '0.1.0',
     description: 'Catalog, full-text search, cached product reads and inventory reservations (internal).',
   });
-  await app.register(serviceKitPlugin, { kit: deps.kit });
-  rejectNonFiniteNumbers(app);
+  // Also rejects non-finite numbers (`1e400` → Infinity) in params, query and body with 400.
+  await app.register(serviceKitPlugin, { kit: deps.kit, validateResponses: true });
 
   await app.register(categoriesRoutes, { categories: deps.modules.categories, verifier: deps.verifier });
   await app.register(productsRoutes, { products: deps.modules.products, verifier: deps.verifier });

@@ -1,12 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServiceKit } from '@shop/service-kit';
 import { createJwtVerifier } from '@shop/service-kit/auth';
-import { serviceKitPlugin } from '@shop/service-kit/fastify';
+import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { registerOpenApi } from './http/openapi.js';
-import { validateResponses } from './http/response-validation.js';
 import { createAccessTokenIssuer } from './modules/auth/access-tokens.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -47,13 +45,12 @@ export async function buildApp(deps: UserAppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  validateResponses(app);
   await registerOpenApi(app, {
     title: 'Shop user service',
     version: deps.version ?? '0.1.0',
     description: 'Registration, login, JWT access tokens (JWKS), rotating refresh tokens, profiles.',
   });
-  await app.register(serviceKitPlugin, { kit: deps.kit });
+  await app.register(serviceKitPlugin, { kit: deps.kit, validateResponses: true });
 
   const passwords = deps.passwords ?? createPasswordHasher();
   const usersRepository = createUsersRepository(deps.pool);

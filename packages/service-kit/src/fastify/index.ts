@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { ServiceKit } from '../core/service-kit.js';
 
 export { issuesFromAjv as fastifyValidationIssues } from '../errors/validation-issues.js';
+export { type OpenApiInfo, registerOpenApi } from './openapi.js';
+export { ProblemSchema, problems } from './problem.schemas.js';
+export { ResponseValidationError } from './response-validation.js';
 export { type ServiceKitPluginOptions, serviceKitPlugin } from './service-kit.plugin.js';
 
 /** Listens with the kit (ready → listen → readiness on); same as `kit.listen(app.server, port)`. */

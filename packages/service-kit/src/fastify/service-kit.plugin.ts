@@ -3,6 +3,8 @@ import fp from 'fastify-plugin';
 import { errorReply, type HttpReply, notFoundReply } from '../core/http-replies.js';
 import { probeHandlers } from '../core/probes.js';
 import type { ServiceKit } from '../core/service-kit.js';
+import { rejectNonFiniteNumbers } from './finite-numbers.js';
+import { validateResponses } from './response-validation.js';
 
 export interface ServiceKitPluginOptions {
   kit: ServiceKit;
@@ -11,6 +13,12 @@ export interface ServiceKitPluginOptions {
    * as on the express side; routes needing other types register their own parser.
    */
   allowTextPlain?: boolean;
+  /**
+   * Check every response body against its route's response schema before sending it (an answer
+   * that breaks its schema becomes a 500 problem); without it fastify's serializer silently drops
+   * unknown fields and coerces types. Register the plugin before the routes.
+   */
+  validateResponses?: boolean;
 }
 
 function send(reply: FastifyReply, out: HttpReply): FastifyReply {
@@ -19,14 +27,17 @@ function send(reply: FastifyReply, out: HttpReply): FastifyReply {
 
 /**
  * Mounts /healthz, /readyz and /metrics, records request metrics by route template, answers every
- * error and unknown route with problem+json, and ties the instance to the kit's lifecycle
- * (`ready()` before listen, `close()` during shutdown).
+ * error and unknown route with problem+json, rejects non-finite numbers in params/query/body, and
+ * ties the instance to the kit's lifecycle (`ready()` before listen, `close()` during shutdown).
  */
 async function serviceKit(
   app: FastifyInstance,
-  { kit, allowTextPlain }: ServiceKitPluginOptions,
+  { kit, allowTextPlain, validateResponses: checkResponses }: ServiceKitPluginOptions,
 ): Promise<void> {
   if (!allowTextPlain) app.removeContentTypeParser('text/plain');
+  if (checkResponses) validateResponses(app);
+  // Infinity from `1e400` passes ajv; answered here for every route as 400 instead of a database 500.
+  app.addHook('preHandler', rejectNonFiniteNumbers);
   for (const [path, handler] of Object.entries(probeHandlers)) {
     // Probes are hit every few seconds; keep them out of the request log.
     app.get(path, { logLevel: 'silent' }, async (_request, reply) => {

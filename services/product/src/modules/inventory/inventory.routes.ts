@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problems } from '../../http/problem.schemas.js';
+import { problems } from '@shop/service-kit/fastify';
 import { OrderIdParams, ReservationSchema, ReserveBody } from './inventory.schemas.js';
 import type { InventoryService } from './inventory.service.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fastifyAuth, type JwtVerifier } from '@shop/service-kit/auth';
-import { problems } from '../../http/problem.schemas.js';
+import { problems } from '@shop/service-kit/fastify';
 import {
   CreateProductBody,
   IfMatchHeaders,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problems } from '../../http/problem.schemas.js';
+import { problems } from '@shop/service-kit/fastify';
 import { JwksResponse, LoginBody, RefreshBody, TokenResponse } from './auth.schemas.js';
 import type { AuthService } from './auth.service.js';
 import type { SigningKeys } from './signing-keys.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fastifyAuth, type JwtVerifier } from '@shop/service-kit/auth';
-import { problems } from '../../http/problem.schemas.js';
+import { problems } from '@shop/service-kit/fastify';
 import { ProfilePatchBody, RegisterBody, UserIdParams, UserSchema } from './users.schemas.js';
 import type { UsersService } from './users.service.js';
 

@@ -16,7 +16,8 @@ export class ResponseValidationError extends Error {
 
 /**
  * Makes every route's response schema a contract that is checked, not only a serialisation hint:
- * fast-json-stringify silently drops unknown fields and coerces types, which would hide bugs.
+ * fast-json-stringify silently drops unknown fields and coerces types, which would hide bugs (and
+ * could leak a column the schema never allowed if the fast path were ever bypassed).
  * Bodies are validated with ajv (strict on additional properties) and then stringified.
  */
 export function validateResponses(app: FastifyInstance): void {

@@ -14,7 +14,7 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json)' },
 );
 
-/** Error answers documented on every route (the kit's handler produces them). */
+/** `schema.response` entries for error answers the kit's handler produces: `{ ...problems(400, 404) }`. */
 export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
   return Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
 }

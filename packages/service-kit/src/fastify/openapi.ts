@@ -9,8 +9,10 @@ export interface OpenApiInfo {
 }
 
 /**
- * OpenAPI 3.1 generated from the route schemas (register before any route), served at
- * /openapi.json with Swagger UI at /docs.
+ * OpenAPI 3.1 generated from the route schemas, served at /openapi.json with Swagger UI at /docs.
+ * Register it before any route: @fastify/swagger only sees routes added after it.
+ * Security schemes `bearerAuth` (access tokens) and `internalToken` (`X-Internal-Token`) are declared
+ * so routes can name them in `schema.security`.
  */
 export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): Promise<void> {
   await app.register(swagger, {
