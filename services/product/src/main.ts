@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       logger,
     }),
     // order.paid → commit; order.cancelled / payment_failed / expired → release (stream `orders`).
-    createInventoryConsumer({ kit, pool, redis, inventory: modules.inventory, cache: modules.cache }),
+    createInventoryConsumer({ kit, pool, redis, inventory: modules.inventory }),
   ];
   for (const worker of workers) kit.onShutdown(worker.name, () => worker.stop());
 

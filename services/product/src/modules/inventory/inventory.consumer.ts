@@ -1,6 +1,6 @@
 // Order events → reservation state: order.paid commits the reservation; order.cancelled /
-// order.payment_failed / order.expired release it (or, for an order refunded after payment, put
-// the sold stock back). Owned by the order/payment work; wired in main.ts.
+// order.payment_failed / order.expired release it, and an order refunded after payment gets its
+// sold stock back (restock). Owned by the order/payment work; wired in main.ts.
 import {
   EVENT_STREAMS,
   type EventEnvelope,
@@ -15,16 +15,6 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { BackgroundWorker } from '../../workers/background-worker.js';
 import type { InventoryService } from './inventory.service.js';
-import { restockCommitted } from './inventory-restock.repository.js';
-
-/** `restock` (COMMITTED → stock back) is used when the inventory service provides it. */
-type Inventory = InventoryService & { restock?: (orderId: string) => Promise<unknown> };
-
-/** Fallback restock until the inventory service has its own. */
-export interface RestockFallback {
-  pool: pg.Pool;
-  cache: { invalidate(ids: number[]): Promise<void> };
-}
 
 const codeOf = (err: unknown) => (err instanceof DomainError ? err.code : undefined);
 
@@ -32,27 +22,22 @@ export interface InventoryConsumerOptions {
   kit: ServiceKit;
   pool: pg.Pool;
   redis: Redis;
-  inventory: Inventory;
-  cache: RestockFallback['cache'];
+  inventory: InventoryService;
   claimIdleMs?: number;
   reclaimIntervalMs?: number;
   maxDeliveries?: number;
 }
 
-/** Handlers of the `orders` stream, exposed for tests. */
-export function inventoryEventHandlers(
-  inventory: Inventory,
-  logger: ServiceKit['logger'],
-  fallback: RestockFallback,
-) {
+/** Handlers of the `orders` stream, keyed by event type. */
+export function inventoryEventHandlers(inventory: InventoryService, logger: ServiceKit['logger']) {
   const commit = async (event: EventEnvelope) => {
     const data = orderPaidDataSchema.parse(event.data);
     try {
       await inventory.commit(data.order_id);
     } catch (err) {
       const code = codeOf(err);
-      // Nothing to commit any more: the hold lapsed or never existed. The order service sees the
-      // paid order; this needs a human (or a refund), retrying cannot fix it.
+      // Nothing to commit any more: the hold lapsed or never existed. The order service shows the
+      // order as paid; this needs a human (or a refund), retrying cannot fix it.
       if (
         code === inventoryErrorCodes.reservationReleased ||
         code === inventoryErrorCodes.reservationNotFound
@@ -66,24 +51,15 @@ export function inventoryEventHandlers(
   const release = async (event: EventEnvelope) => {
     const data = orderReleasedDataSchema.parse(event.data);
     try {
-      await inventory.release(data.order_id);
+      // restock handles both RESERVED → RELEASED and COMMITTED → RETURNED.
+      if (data.refunded) await inventory.restock(data.order_id);
+      else await inventory.release(data.order_id);
     } catch (err) {
       const code = codeOf(err);
       // The order was rejected or expired before anything was reserved: nothing to give back.
       if (code === inventoryErrorCodes.reservationNotFound) return;
-      if (code === inventoryErrorCodes.reservationCommitted && data.refunded) {
-        if (inventory.restock) await inventory.restock(data.order_id);
-        else {
-          const changed = await restockCommitted(fallback.pool, data.order_id);
-          if (changed) await fallback.cache.invalidate(changed);
-        }
-        return;
-      }
       if (code === inventoryErrorCodes.reservationCommitted) {
-        logger.warn(
-          { order_id: data.order_id, type: event.type },
-          'release of a committed reservation ignored',
-        );
+        logger.warn({ order_id: data.order_id, type: event.type }, 'release of a sold reservation ignored');
         return;
       }
       throw err;
@@ -99,8 +75,8 @@ export function inventoryEventHandlers(
 
 /**
  * The product service's member of consumer group `product-service` on the `orders` stream.
- * Commit, release and restock are idempotent state transitions of the reservation (a second
- * call changes nothing), so redelivered events are no-ops without a processed-events table.
+ * Commit, release and restock are idempotent state transitions of the reservation (a second call
+ * changes nothing), so redelivered events are no-ops without a processed-events table.
  */
 export function createInventoryConsumer(o: InventoryConsumerOptions): BackgroundWorker {
   const consumer = new StreamConsumer({
@@ -110,7 +86,7 @@ export function createInventoryConsumer(o: InventoryConsumerOptions): Background
     dedup: false,
     group: 'product-service',
     streams: [EVENT_STREAMS.orders],
-    handlers: inventoryEventHandlers(o.inventory, o.kit.logger, { pool: o.pool, cache: o.cache }),
+    handlers: inventoryEventHandlers(o.inventory, o.kit.logger),
     claimIdleMs: o.claimIdleMs ?? 30_000,
     reclaimIntervalMs: o.reclaimIntervalMs ?? 5_000,
     maxDeliveries: o.maxDeliveries ?? 5,

@@ -1,0 +1,175 @@
+// Order events on the `orders` stream drive the reservations: paid → commit; cancelled /
+// payment_failed / expired → release; refunded after payment → stock back.
+import { randomUUID } from 'node:crypto';
+import { EVENT_STREAMS, type EventEnvelope } from '@shop/contracts';
+import { streamKey } from '@shop/events';
+import { createLogger, createServiceKit, type ServiceKit } from '@shop/service-kit';
+import { runMigrations } from '@shop/service-kit/migrate';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@shop/testing';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInventoryConsumer } from '../src/modules/inventory/inventory.consumer.js';
+import { createProductModules, type ProductModules } from '../src/modules.js';
+import type { BackgroundWorker } from '../src/workers/background-worker.js';
+
+let db: TestDatabase;
+let rp: TestRedisPrefix;
+let pool: pg.Pool;
+let redis: Redis;
+let raw: Redis;
+let kit: ServiceKit;
+let modules: ProductModules;
+let consumer: BackgroundWorker;
+let productId: number;
+
+beforeAll(async () => {
+  db = await createTestDatabase('product_events');
+  rp = createTestRedisPrefix('product_events');
+  await runMigrations({
+    connectionString: db.url,
+    schema: 'catalog',
+    dir: new URL('../migrations', import.meta.url),
+  });
+  kit = createServiceKit({
+    name: 'product-test',
+    logger: createLogger({ name: 'product-test', level: 'silent' }),
+    exit: () => {},
+    flushTelemetryOnShutdown: false,
+  });
+  pool = new pg.Pool({ connectionString: db.url, max: 6 });
+  redis = new Redis(rp.url, { keyPrefix: rp.prefix });
+  raw = new Redis(rp.url);
+  modules = createProductModules({ kit, pool });
+  productId = (
+    await modules.products.create({
+      sku: 'EVT-1',
+      name: 'Event mug',
+      price_amount: 1000,
+      currency: 'USD',
+      stock: 20,
+    })
+  ).id;
+  consumer = createInventoryConsumer({
+    kit,
+    pool,
+    redis,
+    inventory: modules.inventory,
+    claimIdleMs: 200,
+    reclaimIntervalMs: 100,
+  });
+  consumer.start();
+});
+
+afterAll(async () => {
+  await consumer?.stop();
+  raw?.disconnect();
+  redis?.disconnect();
+  await pool?.end();
+  await db?.drop();
+  await rp?.cleanup();
+});
+
+async function publish(type: string, data: Record<string, unknown>, times = 1): Promise<void> {
+  const envelope: EventEnvelope = {
+    id: randomUUID(),
+    type,
+    occurred_at: new Date().toISOString(),
+    aggregate_id: String(data.order_id),
+    data,
+    traceparent: null,
+  };
+  for (let i = 0; i < times; i++) {
+    await raw.xadd(
+      streamKey(rp.prefix, EVENT_STREAMS.orders),
+      '*',
+      'type',
+      type,
+      'event',
+      JSON.stringify(envelope),
+    );
+  }
+}
+
+async function reserve(quantity: number): Promise<string> {
+  const orderId = randomUUID();
+  await modules.inventory.reserve({ order_id: orderId, items: [{ product_id: productId, quantity }] });
+  return orderId;
+}
+
+const stock = async () => (await modules.products.get(productId)).stock;
+
+async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if ((await read()) === expected) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(await read()).toBe(expected);
+}
+
+const reservationStatus = (orderId: string) => modules.inventory.get(orderId).then((r) => r.status);
+const released = (orderId: string, reason: string, refunded = false) => ({
+  order_id: orderId,
+  user_id: 'u1',
+  reason,
+  refunded,
+  items: [{ product_id: productId, quantity: 1 }],
+});
+
+describe('inventory consumer', () => {
+  it('commits the reservation on order.paid, once even when the event is delivered twice', async () => {
+    const orderId = await reserve(2);
+    const before = await stock();
+    await publish(
+      'order.paid',
+      {
+        order_id: orderId,
+        user_id: 'u1',
+        payment_id: randomUUID(),
+        total: 2000,
+        currency: 'USD',
+        items: [{ product_id: productId, quantity: 2 }],
+      },
+      2,
+    );
+    await until(() => reservationStatus(orderId), 'COMMITTED');
+    expect(await stock()).toBe(before);
+  });
+
+  it('releases the stock on order.payment_failed, order.expired and order.cancelled', async () => {
+    for (const type of ['order.payment_failed', 'order.expired', 'order.cancelled']) {
+      const before = await stock();
+      const orderId = await reserve(3);
+      expect(await stock()).toBe(before - 3);
+      await publish(type, released(orderId, type), 2);
+      await until(() => reservationStatus(orderId), 'RELEASED');
+      await until(stock, before);
+    }
+  });
+
+  it('puts sold stock back when a paid order is refunded', async () => {
+    const before = await stock();
+    const orderId = await reserve(4);
+    await modules.inventory.commit(orderId);
+    await publish('order.cancelled', released(orderId, 'cancelled_after_payment', true), 2);
+    await until(stock, before);
+    expect(await reservationStatus(orderId)).toBe('RETURNED');
+  });
+
+  it('acknowledges a release for an order that never reserved anything', async () => {
+    await publish('order.expired', released(randomUUID(), 'payment_timeout'));
+    const key = streamKey(rp.prefix, EVENT_STREAMS.orders);
+    for (let i = 0; i < 100; i++) {
+      const [pending] = (await raw.xpending(key, 'product-service')) as [number];
+      if (pending === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(((await raw.xpending(key, 'product-service')) as [number])[0]).toBe(0);
+    expect(await raw.xlen(`${key}:dlq`)).toBe(0);
+  });
+});
