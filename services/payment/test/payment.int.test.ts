@@ -401,33 +401,54 @@ describe('recovery, relay and reconciliation', () => {
         headers: { authorization: `Bearer ${adminToken}` },
         payload: { date: today },
       });
+    const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const order = orderId();
-      await pay({ order_id: order, amount: 100 + i, currency: 'USD', payment_method: 'tok_success' }, order);
+      ids.push(
+        (
+          await pay(
+            { order_id: order, amount: 100 + i, currency: 'USD', payment_method: 'tok_success' },
+            order,
+          )
+        ).json().id,
+      );
     }
+    type Entry = { ledger_id: string | null; provider_ref: string | null };
+    const ledgerIds = (entries: Entry[]) => entries.map((e) => e.ledger_id);
     const clean = await run();
     expect(clean.statusCode).toBe(200);
-    // The only discrepancy so far: the capture the duplicate-webhook test forged while the
-    // sandbox still has that charge pending.
-    expect(clean.json().missing).toEqual([]);
-    expect(clean.json().mismatched).toEqual([
-      expect.objectContaining({ provider_status: 'pending', ledger_amount: 300 }),
-    ]);
-    expect(clean.json().totals.matched).toBeGreaterThanOrEqual(3);
+    for (const id of ids) expect(ledgerIds(clean.json().matched)).toContain(id);
 
-    const victim = await pool.query(
-      `SELECT id FROM payments.payments WHERE status = 'succeeded' AND amount = 101`,
-    );
-    await pool.query('UPDATE payments.payments SET amount = amount + 1 WHERE id = $1', [victim.rows[0].id]);
+    // The ledger says 102 where the provider captured 101, and the provider has a capture we never recorded.
+    await pool.query('UPDATE payments.payments SET amount = amount + 1 WHERE id = $1', [ids[1]]);
     await pool.query(
       `INSERT INTO payments.sandbox_transactions (id, kind, reference, amount, currency, status) VALUES ('ch_orphan', 'charge', 'orphan-ref', 777, 'USD', 'succeeded')`,
     );
+    // A capture the ledger recorded while the provider still reports the charge as pending.
+    const asyncOrder = orderId();
+    const pending = (
+      await pay(
+        { order_id: asyncOrder, amount: 55, currency: 'USD', payment_method: 'tok_async' },
+        asyncOrder,
+      )
+    ).json();
+    await payments.applyOutcome(pending.id, { status: 'succeeded', providerRef: pending.provider_ref });
     const report = (await run()).json();
-    expect(report.totals.mismatched).toBe(2);
-    expect(report.mismatched.map((m: { ledger_id: string }) => m.ledger_id)).toContain(victim.rows[0].id);
-    expect(report.missing).toEqual([
+    expect(report.mismatched).toContainEqual(
+      expect.objectContaining({ ledger_id: pending.id, provider_status: 'pending' }),
+    );
+    expect(report.mismatched).toContainEqual(
+      expect.objectContaining({ ledger_id: ids[1], ledger_amount: 102, provider_amount: 101 }),
+    );
+    expect(ledgerIds(report.matched)).not.toContain(ids[1]);
+    expect(report.missing).toContainEqual(
       expect.objectContaining({ provider_ref: 'ch_orphan', side: 'missing_in_ledger', provider_amount: 777 }),
-    ]);
+    );
+    expect(report.totals).toEqual({
+      matched: report.matched.length,
+      missing: report.missing.length,
+      mismatched: report.mismatched.length,
+    });
 
     await redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 5000);
     const locked = await run();
