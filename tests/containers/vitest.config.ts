@@ -1,10 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Builds four images and runs the whole compose stack: minutes, not seconds, and one file at a time.
 export default defineConfig({
   test: {
     name: 'containers',
     root: import.meta.dirname,
     include: ['**/*.test.ts'],
     passWithNoTests: true,
+    testTimeout: 600_000,
+    hookTimeout: 900_000,
+    fileParallelism: false,
+    sequence: { concurrent: false },
   },
 });
