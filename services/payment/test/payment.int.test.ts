@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { streamKey } from '@shop/events';
 import { createServiceKit, type ServiceKit } from '@shop/service-kit';
 import { createJwtVerifier } from '@shop/service-kit/auth';
@@ -462,6 +464,37 @@ describe('recovery, relay and reconciliation', () => {
       payload: { date: today },
     });
     expect(customer.statusCode).toBe(403);
+  });
+
+  it('runs the reconciliation as a command: JSON report, exit 2 on discrepancies, exit 1 while locked', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      REDIS_URL: rp.url,
+      REDIS_KEY_PREFIX: rp.prefix,
+      PAYMENT_GATEWAY_KEY: GATEWAY_KEY,
+      INTERNAL_API_TOKEN: INTERNAL,
+      LOG_LEVEL: 'silent',
+    };
+    const cli = (date: string) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/reconcile.ts', date],
+          { cwd: fileURLToPath(new URL('..', import.meta.url)), env },
+          (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+        );
+      });
+    const result = await cli(today);
+    // Earlier tests in this file left discrepancies behind on purpose.
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ date: today, provider: 'sandbox' });
+    expect((await cli('1999-01-01')).code).toBe(0);
+    await redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 10_000);
+    const locked = await cli(today);
+    await redis.del('lock:payments:reconciliation');
+    expect(locked.code).toBe(1);
   });
 
   it('serves OpenAPI and the kit probes', async () => {
