@@ -10,6 +10,16 @@ export {
   redactConfig,
 } from './config/config.js';
 export { durationMs, parseDurationMs } from './config/duration.js';
+export {
+  type BootstrapServiceOptions,
+  bootstrapService,
+  pgPoolOptionsFromConfig,
+  type RunMainOptions,
+  readPackageVersion,
+  redisOptionsFromConfig,
+  runMain,
+  type ServiceBootstrap,
+} from './core/bootstrap.js';
 export { errorReply, type HttpReply, notFoundReply } from './core/http-replies.js';
 export {
   addMetricSource,

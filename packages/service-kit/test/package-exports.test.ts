@@ -33,6 +33,11 @@ describe('package entry points (built)', () => {
       'TooManyRequestsError',
       'ServiceUnavailableError',
       'problemFromError',
+      'bootstrapService',
+      'runMain',
+      'readPackageVersion',
+      'pgPoolOptionsFromConfig',
+      'redisOptionsFromConfig',
     ]) {
       expect(root, name).toHaveProperty(name);
     }

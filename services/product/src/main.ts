@@ -1,12 +1,12 @@
 // The only place that reads the environment and listens: config → deps → buildApp → listen → shutdown.
-import { readFileSync } from 'node:fs';
 import {
-  createLogger,
+  bootstrapService,
   createPgPool,
   createRedis,
-  createServiceKit,
-  loadConfig,
-  redactConfig,
+  pgPoolOptionsFromConfig,
+  readPackageVersion,
+  redisOptionsFromConfig,
+  runMain,
 } from '@shop/service-kit';
 import { createJwtVerifier } from '@shop/service-kit/auth';
 import { listenFastify } from '@shop/service-kit/fastify';
@@ -17,40 +17,21 @@ import { createReservationSweeper } from './modules/inventory/reservation-sweepe
 import { createProductModules } from './modules.js';
 import type { BackgroundWorker } from './workers/background-worker.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const version = readPackageVersion(new URL('../package.json', import.meta.url));
 
-async function main(): Promise<void> {
-  const config = loadConfig(productConfigSchema);
-  const logger = createLogger({
-    name: config.SERVICE_NAME,
-    level: config.LOG_LEVEL,
-    format: config.LOG_FORMAT,
+await runMain(async () => {
+  const { config, logger, kit } = bootstrapService({
+    name: 'product',
+    version,
+    configSchema: productConfigSchema,
+    env: process.env,
   });
-  logger.info({ config: redactConfig(config) }, 'starting product service');
   if (!config.INTERNAL_API_TOKEN)
     logger.warn('INTERNAL_API_TOKEN is not set: /internal/v1/* refuses every call');
 
-  const kit = createServiceKit({
-    name: 'product',
-    version,
-    logger,
-    shutdown: { delayMs: config.SHUTDOWN_DELAY_MS, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
-  });
-  kit.installSignalHandlers();
-
-  const pool = createPgPool(kit, {
-    connectionString: config.databaseUrl,
-    max: config.DB_POOL_SIZE,
-    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT,
-  });
+  const pool = createPgPool(kit, pgPoolOptionsFromConfig(config));
   // Redis only caches product reads here: an outage shows in /readyz detail but keeps the pod ready.
-  const redis = createRedis(kit, {
-    url: config.redisUrl,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    critical: false,
-  });
+  const redis = createRedis(kit, { ...redisOptionsFromConfig(config), critical: false });
   const modules = createProductModules({
     kit,
     pool,
@@ -88,9 +69,4 @@ async function main(): Promise<void> {
     { port: config.SERVICE_PORT, workers: workers.map((w) => w.name) },
     'product service listening',
   );
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

@@ -1,12 +1,12 @@
 // The only place that reads the environment and listens: config → deps → buildApp → listen → shutdown.
-import { readFileSync } from 'node:fs';
 import {
-  createLogger,
+  bootstrapService,
   createPgPool,
   createRedis,
-  createServiceKit,
-  loadConfig,
-  redactConfig,
+  pgPoolOptionsFromConfig,
+  readPackageVersion,
+  redisOptionsFromConfig,
+  runMain,
 } from '@shop/service-kit';
 import { listenFastify } from '@shop/service-kit/fastify';
 import { buildApp } from './app.js';
@@ -17,33 +17,17 @@ import { adminConfigured, bootstrapAdmin } from './modules/users/admin-bootstrap
 import { createUsersRepository } from './modules/users/users.repository.js';
 import { createUsersService } from './modules/users/users.service.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const version = readPackageVersion(new URL('../package.json', import.meta.url));
 
-async function main(): Promise<void> {
-  const config = loadConfig(userConfigSchema);
-  const logger = createLogger({
-    name: config.SERVICE_NAME,
-    level: config.LOG_LEVEL,
-    format: config.LOG_FORMAT,
-  });
-  logger.info({ config: redactConfig(config) }, 'starting user service');
-
-  const kit = createServiceKit({
+await runMain(async () => {
+  const { config, logger, kit } = bootstrapService({
     name: 'user',
     version,
-    logger,
-    shutdown: { delayMs: config.SHUTDOWN_DELAY_MS, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+    configSchema: userConfigSchema,
+    env: process.env,
   });
-  kit.installSignalHandlers();
-
-  const pool = createPgPool(kit, {
-    connectionString: config.databaseUrl,
-    max: config.DB_POOL_SIZE,
-    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT,
-  });
-  const redis = createRedis(kit, { url: config.redisUrl, keyPrefix: config.REDIS_KEY_PREFIX });
+  const pool = createPgPool(kit, pgPoolOptionsFromConfig(config));
+  const redis = createRedis(kit, redisOptionsFromConfig(config));
   const keys = await loadSigningKeys({
     privateKeyPem: config.JWT_PRIVATE_KEY,
     keyId: config.JWT_KEY_ID,
@@ -87,10 +71,4 @@ async function main(): Promise<void> {
 
   await listenFastify(kit, app, config.SERVICE_PORT, config.SERVICE_HOST);
   logger.info({ port: config.SERVICE_PORT, kid: keys.kid, alg: keys.alg }, 'user service listening');
-}
-
-main().catch((err: unknown) => {
-  // Config errors list every bad key; anything else is a startup failure. Either way exit 1.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

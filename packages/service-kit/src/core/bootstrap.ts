@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import type { DestinationStream } from 'pino';
+import type { z } from 'zod';
+import type { PgPoolOptions } from '../clients/pg-pool.js';
+import type { RedisClientOptions } from '../clients/redis.js';
+import { type BaseConfig, type DerivedConfig, loadConfig, redactConfig } from '../config/config.js';
+import { createLogger, type Logger } from '../logger/logger.js';
+import { createServiceKit, type ServiceKit, type ServiceKitOptions } from './service-kit.js';
+
+type Env = Record<string, string | undefined>;
+
+/** `version` of a package.json, e.g. `readPackageVersion(new URL('../package.json', import.meta.url))`. */
+export function readPackageVersion(packageJsonUrl: URL): string {
+  const { version } = JSON.parse(readFileSync(packageJsonUrl, 'utf8')) as { version?: unknown };
+  if (typeof version !== 'string') throw new Error(`${packageJsonUrl.pathname} has no version`);
+  return version;
+}
+
+export interface BootstrapServiceOptions<S extends z.ZodObject> {
+  /** Short service name: the `service` label on every metric (`user`, `product`, …). */
+  name: string;
+  version: string;
+  /** The service's schema: `baseConfigSchema.extend({ … })`. */
+  configSchema: S & z.ZodType<BaseConfig, unknown>;
+  /** The environment to parse; `main.ts` passes `process.env`, tests a literal object. */
+  env: Env;
+  /** Install SIGTERM/SIGINT handlers (default true; in-process tests pass false). */
+  installSignalHandlers?: boolean;
+  /** Passed to `createServiceKit` (tests inject `exit`, `sleep`, `signalSource`, …). */
+  kitOptions?: Omit<ServiceKitOptions, 'name' | 'version' | 'logger' | 'shutdown'>;
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+/** What every service's `main.ts` starts from: the parsed config, its logger and its kit. */
+export interface ServiceBootstrap<C> {
+  config: C;
+  logger: Logger;
+  kit: ServiceKit;
+}
+
+/**
+ * The first lines of every `main.ts`: parse the environment once (throws `ConfigError` listing every
+ * invalid key), create the logger (`SERVICE_NAME`, `LOG_LEVEL`, `LOG_FORMAT`), log the redacted
+ * config, create the kit with `SHUTDOWN_DELAY_MS`/`SHUTDOWN_TIMEOUT_MS` and install signal handlers.
+ */
+export function bootstrapService<S extends z.ZodObject>(
+  options: BootstrapServiceOptions<S>,
+): ServiceBootstrap<z.output<S> & DerivedConfig> {
+  const config = loadConfig(options.configSchema, options.env);
+  const base = config as unknown as BaseConfig;
+  const logger = createLogger({
+    name: base.SERVICE_NAME,
+    level: base.LOG_LEVEL,
+    format: base.LOG_FORMAT,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  logger.info({ version: options.version, config: redactConfig(config) }, `starting ${options.name} service`);
+  const kit = createServiceKit({
+    ...options.kitOptions,
+    name: options.name,
+    version: options.version,
+    logger,
+    shutdown: { delayMs: base.SHUTDOWN_DELAY_MS, timeoutMs: base.SHUTDOWN_TIMEOUT_MS },
+  });
+  if (options.installSignalHandlers !== false) kit.installSignalHandlers();
+  return { config, logger, kit };
+}
+
+/** `createPgPool` options from the base keys: `DATABASE_URL`/`DB_*`, `DB_POOL_SIZE`, `DB_CONNECTION_TIMEOUT`. */
+export function pgPoolOptionsFromConfig(
+  config: Pick<BaseConfig, 'DB_POOL_SIZE' | 'DB_CONNECTION_TIMEOUT'> & Pick<DerivedConfig, 'databaseUrl'>,
+): PgPoolOptions {
+  return {
+    connectionString: config.databaseUrl,
+    max: config.DB_POOL_SIZE,
+    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT,
+  };
+}
+
+/** `createRedis` options from the base keys: `REDIS_URL`/`REDIS_*` and `REDIS_KEY_PREFIX`. */
+export function redisOptionsFromConfig(
+  config: Pick<BaseConfig, 'REDIS_KEY_PREFIX'> & Pick<DerivedConfig, 'redisUrl'>,
+): RedisClientOptions {
+  return { url: config.redisUrl, keyPrefix: config.REDIS_KEY_PREFIX };
+}
+
+export interface RunMainOptions {
+  exit?: (code: number) => void;
+  /** Where the failure is printed; stderr by default (the logger may not exist yet). */
+  report?: (message: string) => void;
+}
+
+/**
+ * Runs a service's async `main`. A startup failure prints its message — a `ConfigError` lists every
+ * invalid key and never a secret — and exits 1, so the orchestrator sees a failed start, not a hang.
+ */
+export async function runMain(main: () => Promise<unknown>, options: RunMainOptions = {}): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    (options.report ?? ((message) => console.error(message)))(
+      err instanceof Error ? err.message : String(err),
+    );
+    (options.exit ?? ((code) => process.exit(code)))(1);
+  }
+}
