@@ -1,4 +1,10 @@
 export { createTestDatabase, type TestDatabase } from './database.js';
+export {
+  createTestEnvironment,
+  type TestEnvironment,
+  type TestEnvironmentOptions,
+  waitForRedisReady,
+} from './environment.js';
 export { getFreePort } from './ports.js';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.js';
 export {
@@ -9,3 +15,9 @@ export {
   stopAllServiceProcesses,
 } from './service-process.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export {
+  createTestTokenIssuer,
+  type SignOptions,
+  type TestTokenIssuer,
+  type TestTokenIssuerOptions,
+} from './token-issuer.js';

@@ -1,28 +1,13 @@
 import { getFreePort } from '@shop/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Product } from '../src/modules/products/products.repository.js';
-import {
-  auth,
-  createProduct,
-  createProductTestEnv,
-  type ProductTestEnv,
-  type RunningProductApp,
-  startProductApp,
-} from './harness.js';
+import { auth, createProduct, type RunningProductApp, startProductApp, useProductApp } from './harness.js';
 
-let env: ProductTestEnv;
-let running: RunningProductApp;
+const running = useProductApp('cache');
 let admin: string;
 
 beforeAll(async () => {
-  env = await createProductTestEnv('cache');
-  running = await startProductApp(env);
-  admin = await env.sign({ role: 'admin' });
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
+  admin = await running.env.sign({ role: 'admin' });
 });
 
 async function metric(app: RunningProductApp, name: string, labels = ''): Promise<number> {
@@ -110,7 +95,7 @@ describe('product cache (Redis, cache-aside)', () => {
 describe('Redis down', () => {
   it('serves reads and writes from PostgreSQL with zero errors and stays ready, reporting redis in /readyz', async () => {
     const closedPort = await getFreePort();
-    const degraded = await startProductApp(env, { redisUrl: `redis://127.0.0.1:${closedPort}` });
+    const degraded = await startProductApp(running.env, { redisUrl: `redis://127.0.0.1:${closedPort}` });
     try {
       const p = await createProduct(degraded, admin, { name: 'No cache' });
       const results = await Promise.all(Array.from({ length: 50 }, () => get(degraded, p.id)));

@@ -1,29 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  auth,
-  createProduct,
-  createProductTestEnv,
-  type ProductTestEnv,
-  type RunningProductApp,
-  startProductApp,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auth, createProduct, useProductApp } from './harness.js';
 
-let env: ProductTestEnv;
-let running: RunningProductApp;
+const running = useProductApp('catalog');
 let admin: string;
 let customer: string;
 
 beforeAll(async () => {
-  env = await createProductTestEnv('catalog');
-  running = await startProductApp(env);
-  admin = await env.sign({ role: 'admin' });
-  customer = await env.sign({ role: 'customer' });
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
+  admin = await running.env.sign({ role: 'admin' });
+  customer = await running.env.sign({ role: 'customer' });
 });
 
 const newProduct = (overrides: object = {}) => ({
@@ -81,8 +66,11 @@ describe('admin-only writes', () => {
       exp: Math.floor(Date.now() / 1000) + 600,
     };
     const tokens = [
-      await env.sign({ role: 'admin', expiresInSeconds: -60 }),
-      await env.sign({ role: 'admin', key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }),
+      await running.env.sign({ role: 'admin', expiresInSeconds: -60 }),
+      await running.env.sign({
+        role: 'admin',
+        key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+      }),
       `${b64({ alg: 'none' })}.${b64(claims)}.`,
       `${b64({ alg: 'HS256', kid: 'test-key' })}.${b64(claims)}.c2lnbmF0dXJl`,
       'not.a.jwt',

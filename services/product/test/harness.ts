@@ -1,6 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { KeyObject } from 'node:crypto';
 import {
   createLogger,
   createPgPool,
@@ -11,14 +9,15 @@ import {
 import { createJwtVerifier } from '@shop/service-kit/auth';
 import { runMigrations } from '@shop/service-kit/migrate';
 import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  type TestDatabase,
-  type TestRedisPrefix,
+  createTestEnvironment,
+  createTestTokenIssuer,
+  type SignOptions,
+  type TestEnvironment,
+  waitForRedisReady,
 } from '@shop/testing';
+import { useFileFixture } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { exportJWK, SignJWT } from 'jose';
 import type pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { createProductModules, type ProductModules } from '../src/modules.js';
@@ -32,52 +31,25 @@ const AUDIENCE = 'shop';
  * Per test file: its own database, Redis key prefix, and a JWKS endpoint on loopback serving a
  * freshly generated ES256 key (the real verifier fetches it over HTTP).
  */
-export interface ProductTestEnv {
-  db: TestDatabase;
-  redisPrefix: TestRedisPrefix;
+export interface ProductTestEnv extends TestEnvironment {
   jwksUrl: string;
-  sign(claims: {
-    role: string;
-    sub?: string;
-    expiresInSeconds?: number;
-    kid?: string;
-    key?: KeyObject;
-  }): Promise<string>;
-  teardown(): Promise<void>;
+  sign(
+    claims: Pick<SignOptions, 'role' | 'sub' | 'expiresInSeconds' | 'kid'> & { key?: KeyObject },
+  ): Promise<string>;
 }
 
 export async function createProductTestEnv(label: string): Promise<ProductTestEnv> {
-  const db = await createTestDatabase(label);
-  await runMigrations({ connectionString: db.url, schema: 'catalog', dir: MIGRATIONS });
-  const redisPrefix = createTestRedisPrefix(label);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
+  const env = await createTestEnvironment(label, {
+    migrate: (url) => runMigrations({ connectionString: url, schema: 'catalog', dir: MIGRATIONS }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  const issuer = await createTestTokenIssuer({ issuer: ISSUER, audience: AUDIENCE });
   return {
-    db,
-    redisPrefix,
-    jwksUrl,
-    sign: ({ role, sub = 'user-1', expiresInSeconds = 900, kid = 'test-key', key = privateKey }) => {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ role })
-        .setProtectedHeader({ alg: 'ES256', kid })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject(sub)
-        .setIssuedAt(now)
-        .setExpirationTime(now + expiresInSeconds)
-        .sign(key);
-    },
+    ...env,
+    jwksUrl: issuer.jwksUrl,
+    sign: (claims) => issuer.sign(claims),
     async teardown() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await redisPrefix.cleanup();
-      await db.drop();
+      await issuer.close();
+      await env.teardown();
     },
   };
 }
@@ -96,6 +68,8 @@ export interface StartOptions {
   /** Point the cache client elsewhere, e.g. at a closed port to simulate an outage. */
   redisUrl?: string;
   internalToken?: string | undefined;
+  /** Runs on the built app before `ready()`, e.g. to add a probe route a test needs. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
 export async function startProductApp(
@@ -115,18 +89,36 @@ export async function startProductApp(
   const verifier = createJwtVerifier({ jwksUrl: env.jwksUrl, issuer: ISSUER, audience: AUDIENCE });
   const internalToken = 'internalToken' in options ? options.internalToken : INTERNAL_TOKEN;
   const app = await buildApp({ kit, modules, verifier, internalToken });
+  options.beforeReady?.(app);
   await app.ready();
   kit.markStarted();
-  if (!options.redisUrl) await waitForRedis(redis);
+  if (!options.redisUrl) await waitForRedisReady(redis);
   return { app, kit, pool, redis, modules, clock, close: () => kit.shutdown('test finished') };
 }
 
-async function waitForRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    redis.once('ready', () => resolve());
-    redis.once('error', reject);
-  });
+/** The app a test file shares, plus the environment it runs on. */
+export type ProductSuite = RunningProductApp & { env: ProductTestEnv };
+
+/**
+ * Per-file setup: creates the environment and starts the app in `beforeAll`, closes and drops both in
+ * `afterAll`. Use the returned object from inside tests and hooks.
+ */
+export function useProductApp(label: string, options: StartOptions = {}): ProductSuite {
+  return useFileFixture(
+    async () => {
+      const env = await createProductTestEnv(label);
+      try {
+        return { ...(await startProductApp(env, options)), env };
+      } catch (err) {
+        await env.teardown();
+        throw err;
+      }
+    },
+    async (suite) => {
+      await suite.close();
+      await suite.env.teardown();
+    },
+  );
 }
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });

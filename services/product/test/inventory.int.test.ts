@@ -1,28 +1,13 @@
 import { reservationSchema } from '@shop/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createReservationSweeper } from '../src/modules/inventory/reservation-sweeper.js';
-import {
-  createProduct,
-  createProductTestEnv,
-  internal,
-  type ProductTestEnv,
-  type RunningProductApp,
-  startProductApp,
-} from './harness.js';
+import { createProduct, internal, startProductApp, useProductApp } from './harness.js';
 
-let env: ProductTestEnv;
-let running: RunningProductApp;
+const running = useProductApp('inventory');
 let admin: string;
 
 beforeAll(async () => {
-  env = await createProductTestEnv('inventory');
-  running = await startProductApp(env);
-  admin = await env.sign({ role: 'admin' });
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
+  admin = await running.env.sign({ role: 'admin' });
 });
 
 let orderCounter = 0;
@@ -52,7 +37,7 @@ describe('internal token', () => {
   });
 
   it('refuses every call when no token is configured', async () => {
-    const app = await startProductApp(env, { internalToken: undefined });
+    const app = await startProductApp(running.env, { internalToken: undefined });
     try {
       const res = await app.app.inject({
         method: 'POST',

@@ -1,25 +1,9 @@
 import { runMigrations } from '@shop/service-kit/migrate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createProductTestEnv,
-  MIGRATIONS,
-  type ProductTestEnv,
-  type RunningProductApp,
-  startProductApp,
-} from './harness.js';
+import { Type } from 'typebox';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, startProductApp, useProductApp } from './harness.js';
 
-let env: ProductTestEnv;
-let running: RunningProductApp;
-
-beforeAll(async () => {
-  env = await createProductTestEnv('prodplat');
-  running = await startProductApp(env);
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
-});
+const running = useProductApp('prodplat');
 
 describe('platform endpoints', () => {
   it('serves an OpenAPI 3.1 document covering public and internal routes, and a docs page', async () => {
@@ -76,7 +60,33 @@ describe('platform endpoints', () => {
   });
 
   it('applies the migrations a second time as a no-op', async () => {
-    const result = await runMigrations({ connectionString: env.db.url, schema: 'catalog', dir: MIGRATIONS });
+    const result = await runMigrations({
+      connectionString: running.env.db.url,
+      schema: 'catalog',
+      dir: MIGRATIONS,
+    });
     expect(result.applied).toEqual([]);
+  });
+});
+
+describe('response validation', () => {
+  it('answers 500 problem+json instead of sending a body its route schema does not allow', async () => {
+    const Out = Type.Object({ id: Type.Integer() }, { additionalProperties: false });
+    const app = await startProductApp(running.env, {
+      beforeReady: (fastify) => {
+        fastify.get('/test/leaky', { schema: { response: { 200: Out } } }, async () => ({
+          id: 1,
+          cost_price: 420,
+        }));
+      },
+    });
+    try {
+      const res = await app.app.inject({ method: 'GET', url: '/test/leaky' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).not.toContain('cost_price');
+    } finally {
+      await app.close();
+    }
   });
 });

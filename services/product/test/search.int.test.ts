@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SEED_CATEGORIES, seedProducts } from '../src/seed/catalog.seed-data.js';
 import { upsertSeedCatalog } from '../src/seed/seed.repository.js';
-import {
-  createProductTestEnv,
-  type ProductTestEnv,
-  type RunningProductApp,
-  startProductApp,
-} from './harness.js';
+import { useProductApp } from './harness.js';
 
-let env: ProductTestEnv;
-let running: RunningProductApp;
+const running = useProductApp('search');
 
 interface Item {
   id: number;
@@ -20,14 +14,7 @@ interface Item {
 }
 
 beforeAll(async () => {
-  env = await createProductTestEnv('search');
-  running = await startProductApp(env);
   await upsertSeedCatalog(running.pool, SEED_CATEGORIES, seedProducts());
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
 });
 
 const search = async (query: string) => {

@@ -2,32 +2,20 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createJwtVerifier } from '@shop/service-kit/auth';
 import { getFreePort } from '@shop/testing';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPasswordHasher, type PasswordHasher } from '../src/modules/auth/password-hasher.js';
 import { loadSigningKeys } from '../src/modules/auth/signing-keys.js';
 import {
   AUDIENCE,
-  createUserTestEnv,
   ISSUER,
   newUser,
   type RunningUserApp,
   registerAndLogin,
   startUserApp,
-  type UserTestEnv,
+  useUserApp,
 } from './harness.js';
 
-let env: UserTestEnv;
-let running: RunningUserApp;
-
-beforeAll(async () => {
-  env = await createUserTestEnv('auth');
-  running = await startUserApp(env);
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
-});
+const running = useUserApp('auth');
 
 const login = (app: RunningUserApp, payload: object, remoteAddress = '127.0.0.1') =>
   app.app.inject({ method: 'POST', url: '/api/v1/users/login', payload, remoteAddress });
@@ -90,7 +78,7 @@ describe('login', () => {
       },
       needsRehash: (h) => real.needsRehash(h),
     };
-    const app = await startUserApp(env, { overrides: { passwords: counting } });
+    const app = await startUserApp(running.env, { overrides: { passwords: counting } });
     try {
       const body = newUser();
       await app.app.inject({ method: 'POST', url: '/api/v1/users', payload: body });
@@ -173,7 +161,7 @@ describe('access tokens', () => {
     const next = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const nextJwk = { ...(await exportJWK(next.publicKey)), kid: 'next-key', alg: 'ES256' };
     const current = await loadSigningKeys({ extraPublicKeys: JSON.stringify({ keys: [nextJwk] }) });
-    const app = await startUserApp(env, { keys: current, listen: true });
+    const app = await startUserApp(running.env, { keys: current, listen: true });
     try {
       const jwks = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as {
         keys: { kid: string }[];
@@ -234,12 +222,12 @@ describe('refresh tokens', () => {
     expect((await me(running, rotated.access_token)).statusCode).toBe(200);
 
     // ioredis does not prefix KEYS patterns, so the test's own prefix is spelled out.
-    const keys = await running.redis.keys(`${env.redisPrefix.prefix}refresh:*`);
+    const keys = await running.redis.keys(`${running.env.redisPrefix.prefix}refresh:*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       expect(key).not.toContain(tokens.refresh_token);
       expect(key).not.toContain(rotated.refresh_token);
-      const bare = key.slice(env.redisPrefix.prefix.length);
+      const bare = key.slice(running.env.redisPrefix.prefix.length);
       const ttl = await running.redis.pttl(bare);
       expect(ttl).toBeGreaterThan(0);
       expect(JSON.stringify(await running.redis.hgetall(bare))).not.toContain(rotated.refresh_token);
@@ -293,7 +281,7 @@ describe('refresh tokens', () => {
 
 describe('login brute-force limit', () => {
   it('answers 429 with Retry-After once a username collected too many failures, even with the right password', async () => {
-    const app = await startUserApp(env, {
+    const app = await startUserApp(running.env, {
       loginLimits: { maxFailuresPerUsername: 3, maxFailuresPerIp: 100 },
     });
     try {
@@ -324,7 +312,7 @@ describe('login brute-force limit', () => {
   });
 
   it('answers 429 once one client address collected too many failures across usernames', async () => {
-    const app = await startUserApp(env, {
+    const app = await startUserApp(running.env, {
       loginLimits: { maxFailuresPerUsername: 100, maxFailuresPerIp: 4 },
     });
     try {
@@ -345,7 +333,7 @@ describe('login brute-force limit', () => {
   });
 
   it('clears the username counter after a successful login', async () => {
-    const app = await startUserApp(env, {
+    const app = await startUserApp(running.env, {
       loginLimits: { maxFailuresPerUsername: 3, maxFailuresPerIp: 100 },
     });
     try {
@@ -365,7 +353,7 @@ describe('login brute-force limit', () => {
 describe('Redis outage', () => {
   it('answers login and refresh with 503 problem+json and Retry-After, and /readyz with 503', async () => {
     const closed = await getFreePort();
-    const app = await startUserApp(env, { redisUrl: `redis://127.0.0.1:${closed}` });
+    const app = await startUserApp(running.env, { redisUrl: `redis://127.0.0.1:${closed}` });
     try {
       const body = newUser();
       expect((await app.app.inject({ method: 'POST', url: '/api/v1/users', payload: body })).statusCode).toBe(

@@ -7,12 +7,8 @@ import {
   type ServiceKit,
 } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
+import { createTestEnvironment, type TestEnvironment, waitForRedisReady } from '@shop/testing';
+import { useFileFixture } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -24,25 +20,13 @@ export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const ISSUER = 'shop-user-service';
 export const AUDIENCE = 'shop';
 
-/** One database and one Redis prefix per test file, created here and dropped by `teardown()`. */
-export interface UserTestEnv {
-  db: TestDatabase;
-  redisPrefix: TestRedisPrefix;
-  teardown(): Promise<void>;
-}
+/** One database (schema `users` migrated) and one Redis prefix per test file; `teardown()` drops both. */
+export type UserTestEnv = TestEnvironment;
 
-export async function createUserTestEnv(label: string): Promise<UserTestEnv> {
-  const db = await createTestDatabase(label);
-  await runMigrations({ connectionString: db.url, schema: 'users', dir: MIGRATIONS });
-  const redisPrefix = createTestRedisPrefix(label);
-  return {
-    db,
-    redisPrefix,
-    async teardown() {
-      await redisPrefix.cleanup();
-      await db.drop();
-    },
-  };
+export function createUserTestEnv(label: string): Promise<UserTestEnv> {
+  return createTestEnvironment(label, {
+    migrate: (url) => runMigrations({ connectionString: url, schema: 'users', dir: MIGRATIONS }),
+  });
 }
 
 export interface RunningUserApp {
@@ -64,6 +48,8 @@ export interface StartOptions {
   keys?: SigningKeys;
   listen?: boolean;
   overrides?: Partial<UserAppDeps>;
+  /** Runs on the built app before `ready()`, e.g. to add a probe route a test needs. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
 /** Builds the real app against the test's database and Redis prefix; the clock is mutable. */
@@ -95,16 +81,43 @@ export async function startUserApp(env: UserTestEnv, options: StartOptions = {})
     now: () => clock.now,
     ...options.overrides,
   });
+  options.beforeReady?.(app);
+  await app.ready();
   let url = '';
   if (options.listen) {
-    await app.ready();
     await kit.listen(app.server, 0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   } else {
-    await app.ready();
     kit.markStarted();
   }
+  // Readiness reports Redis down until the client connects; tests start from a connected app.
+  if (!options.redisUrl) await waitForRedisReady(redis);
   return { app, kit, pool, redis, keys, clock, url, close: () => kit.shutdown('test finished') };
+}
+
+/** The app a test file shares, plus the environment it runs on. */
+export type UserSuite = RunningUserApp & { env: UserTestEnv };
+
+/**
+ * Per-file setup: creates the environment and starts the app in `beforeAll`, closes and drops both in
+ * `afterAll`. Use the returned object from inside tests and hooks.
+ */
+export function useUserApp(label: string, options: StartOptions = {}): UserSuite {
+  return useFileFixture(
+    async () => {
+      const env = await createUserTestEnv(label);
+      try {
+        return { ...(await startUserApp(env, options)), env };
+      } catch (err) {
+        await env.teardown();
+        throw err;
+      }
+    },
+    async (suite) => {
+      await suite.close();
+      await suite.env.teardown();
+    },
+  );
 }
 
 let counter = 0;

@@ -1,25 +1,9 @@
 import { runMigrations } from '@shop/service-kit/migrate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createUserTestEnv,
-  MIGRATIONS,
-  type RunningUserApp,
-  startUserApp,
-  type UserTestEnv,
-} from './harness.js';
+import { Type } from 'typebox';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, startUserApp, useUserApp } from './harness.js';
 
-let env: UserTestEnv;
-let running: RunningUserApp;
-
-beforeAll(async () => {
-  env = await createUserTestEnv('userplat');
-  running = await startUserApp(env);
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
-});
+const running = useUserApp('userplat');
 
 describe('platform endpoints', () => {
   it('serves an OpenAPI 3.1 document generated from the route schemas, and a docs page', async () => {
@@ -60,7 +44,33 @@ describe('platform endpoints', () => {
   });
 
   it('applies the migrations a second time as a no-op', async () => {
-    const result = await runMigrations({ connectionString: env.db.url, schema: 'users', dir: MIGRATIONS });
+    const result = await runMigrations({
+      connectionString: running.env.db.url,
+      schema: 'users',
+      dir: MIGRATIONS,
+    });
     expect(result.applied).toEqual([]);
+  });
+});
+
+describe('response validation', () => {
+  it('answers 500 problem+json instead of sending a body its route schema does not allow', async () => {
+    const Out = Type.Object({ id: Type.String() }, { additionalProperties: false });
+    const app = await startUserApp(running.env, {
+      beforeReady: (fastify) => {
+        fastify.get('/test/leaky', { schema: { response: { 200: Out } } }, async () => ({
+          id: 'u-1',
+          password_hash: '$argon2id$v=19$leak',
+        }));
+      },
+    });
+    try {
+      const res = await app.app.inject({ method: 'GET', url: '/test/leaky' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).not.toContain('argon2id');
+    } finally {
+      await app.close();
+    }
   });
 });

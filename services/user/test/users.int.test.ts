@@ -1,29 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPasswordHasher } from '../src/modules/auth/password-hasher.js';
 import { bootstrapAdmin } from '../src/modules/users/admin-bootstrap.js';
 import { createUsersRepository } from '../src/modules/users/users.repository.js';
 import { createUsersService } from '../src/modules/users/users.service.js';
-import {
-  createUserTestEnv,
-  newUser,
-  type RunningUserApp,
-  registerAndLogin,
-  startUserApp,
-  type UserTestEnv,
-} from './harness.js';
+import { newUser, registerAndLogin, useUserApp } from './harness.js';
 
-let env: UserTestEnv;
-let running: RunningUserApp;
-
-beforeAll(async () => {
-  env = await createUserTestEnv('users');
-  running = await startUserApp(env);
-});
-
-afterAll(async () => {
-  await running?.close();
-  await env?.teardown();
-});
+const running = useUserApp('users');
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
