@@ -125,6 +125,14 @@ describe('checkout across user, product, order and payment', () => {
     for (const row of events.rows) expect(row.tp).toContain(traceId);
   });
 
+  it('exposes per-upstream client metrics and event counters on the order service', async () => {
+    const metrics = await fetch(`${stack.url('order')}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/http_client_requests_total\{[^}]*upstream="product"/);
+    expect(metrics).toMatch(/http_client_requests_total\{[^}]*upstream="payment"/);
+    expect(metrics).toMatch(/events_consumed_total\{[^}]*type="payment.succeeded"[^}]*outcome="processed"/);
+    expect(metrics).toMatch(/events_published_total\{[^}]*stream="orders"/);
+  });
+
   it('2. tok_decline → PAYMENT_FAILED with stock restored; tok_async → eventually PAID', async () => {
     const before = await stockOf(mugId);
     const declined = await order('POST', '/api/v1/orders', {
