@@ -197,6 +197,9 @@ export class OrdersService {
       } else if (res.status >= 500) {
         // Outcome unknown: the payment event (if any) or the expiry sweeper settles the order.
         throw dependencyUnavailable('payment', order.id);
+      } else if (res.status === 409) {
+        // The order already has a live or captured payment: its event settles the order.
+        this.deps.logger.warn({ order_id: order.id, body: res.body }, 'order already has a payment');
       } else {
         this.deps.logger.warn({ order_id: order.id, status: res.status, body: res.body }, 'payment rejected');
         await withTransaction(this.deps.pool, (tx) =>
