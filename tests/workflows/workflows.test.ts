@@ -158,6 +158,10 @@ describe('ci.yml', () => {
     expect(helmIndex).toBeLessThan(testIndex);
   });
 
+  it('runs the container suite (image builds + compose journey) on the runner', () => {
+    expect(runs).toContain('npm run test:containers');
+  });
+
   it('caches turbo outputs between runs', () => {
     const caches = steps.filter((s) => s.uses?.startsWith('actions/cache@'));
     expect(caches.length).toBeGreaterThan(0);
