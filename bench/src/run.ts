@@ -157,7 +157,7 @@ async function main(): Promise<void> {
 
     // 3. Search (PostgreSQL full text) vs the cached read: the price of a query that cannot be cached.
     const search = await load({
-      url: `${product}/api/v1/products?q=mug&limit=20`,
+      url: `${product}/api/v1/products?q=coffee&limit=20`,
       amount: 2000,
       connections: 20,
     });
