@@ -1,4 +1,9 @@
 export { createPgPool, type PgPoolOptions } from './clients/pg-pool.js';
+export {
+  type Db,
+  type TransactionOptions,
+  withTransaction,
+} from './clients/pg-transaction.repository.js';
 export { createRedis, type RedisClientOptions } from './clients/redis.js';
 export {
   type BaseConfig,
@@ -13,6 +18,8 @@ export { durationMs, parseDurationMs } from './config/duration.js';
 export {
   type BootstrapServiceOptions,
   bootstrapService,
+  createDataClients,
+  type DataClientOptions,
   pgPoolOptionsFromConfig,
   type RunMainOptions,
   readPackageVersion,

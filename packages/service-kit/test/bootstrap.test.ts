@@ -6,6 +6,7 @@ import {
   baseConfigSchema,
   bootstrapService,
   ConfigError,
+  createDataClients,
   pgPoolOptionsFromConfig,
   readPackageVersion,
   redisOptionsFromConfig,
@@ -95,29 +96,43 @@ describe('bootstrapService', () => {
   });
 });
 
-describe('config-derived client options', () => {
-  it('maps the base keys to createPgPool and createRedis options', () => {
-    const config = bootstrapService({
+describe('createDataClients', () => {
+  it('opens the pool and Redis client from the base keys, with per-service overrides', async () => {
+    const { config, kit } = bootstrapService({
       name: 'demo',
       version: '0.0.1',
       configSchema: serviceSchema,
       env: {
         LOG_LEVEL: 'silent',
-        DATABASE_URL: 'postgres://app@db:5432/shop',
+        DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
         DB_POOL_SIZE: '12',
         DB_CONNECTION_TIMEOUT: '5',
-        REDIS_URL: 'redis://cache:6379/1',
-        REDIS_KEY_PREFIX: 'shop:',
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        REDIS_KEY_PREFIX: 'demo-data-clients:',
       },
       installSignalHandlers: false,
-      kitOptions: { flushTelemetryOnShutdown: false },
-    }).config;
-    expect(pgPoolOptionsFromConfig(config)).toEqual({
-      connectionString: 'postgres://app@db:5432/shop',
-      max: 12,
-      connectionTimeoutMillis: 5000,
+      kitOptions: { exit: () => {}, flushTelemetryOnShutdown: false },
     });
-    expect(redisOptionsFromConfig(config)).toEqual({ url: 'redis://cache:6379/1', keyPrefix: 'shop:' });
+    expect(pgPoolOptionsFromConfig(config)).toMatchObject({ max: 12, connectionTimeoutMillis: 5000 });
+    expect(redisOptionsFromConfig(config)).toMatchObject({ keyPrefix: 'demo-data-clients:' });
+
+    const { pool, redis } = createDataClients(kit, config, {
+      postgres: { statementTimeoutMs: 2000 },
+      redis: { critical: false },
+    });
+    try {
+      expect(pool.options).toMatchObject({ max: 12, connectionTimeoutMillis: 5000 });
+      expect(redis.options.keyPrefix).toBe('demo-data-clients:');
+      expect((await pool.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('2s');
+      await redis.ping();
+      const report = await kit.readiness.report();
+      expect(report.checks.postgres).toMatchObject({ status: 'up', critical: true });
+      expect(report.checks.redis).toMatchObject({ status: 'up', critical: false });
+    } finally {
+      await kit.shutdown('test finished');
+    }
+    // The clients belong to the kit: its shutdown closed them.
+    expect(pool.ended).toBe(true);
   });
 });
 

@@ -38,6 +38,8 @@ describe('package entry points (built)', () => {
       'readPackageVersion',
       'pgPoolOptionsFromConfig',
       'redisOptionsFromConfig',
+      'createDataClients',
+      'withTransaction',
     ]) {
       expect(root, name).toHaveProperty(name);
     }

@@ -23,3 +23,37 @@ export function useFileFixture<T extends object>(
   });
   return handle;
 }
+
+type Environment = { teardown(): Promise<void> };
+type App = { close(): Promise<void> };
+
+/** `environment()` then `start(env)`; the environment is torn down again if the start fails. */
+export async function startWithEnvironment<E extends Environment, A extends App>(
+  environment: () => Promise<E>,
+  start: (env: E) => Promise<A>,
+): Promise<A & { env: E }> {
+  const env = await environment();
+  try {
+    return { ...(await start(env)), env };
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+}
+
+/**
+ * A test file's app on its own environment: `startWithEnvironment` in `beforeAll`, `close()` then
+ * `env.teardown()` in `afterAll`. Returns the started app with the environment as `env`.
+ */
+export function useTestApp<E extends Environment, A extends App>(
+  environment: () => Promise<E>,
+  start: (env: E) => Promise<A>,
+): A & { env: E } {
+  return useFileFixture(
+    () => startWithEnvironment(environment, start),
+    async (app) => {
+      await app.close();
+      await app.env.teardown();
+    },
+  );
+}

@@ -10,7 +10,7 @@ import {
   type TestEnvironment,
   waitForRedisReady,
 } from '../src/index.js';
-import { useFileFixture } from '../src/vitest.js';
+import { startWithEnvironment, useFileFixture, useTestApp } from '../src/vitest.js';
 
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -142,5 +142,52 @@ describe('useFileFixture', () => {
 
   it('tears the value down after the tests that used it', () => {
     expect(torn).toEqual(['resource']);
+  });
+});
+
+describe('useTestApp', () => {
+  const steps: string[] = [];
+
+  describe('a file with an app on its own environment', () => {
+    const app = useTestApp(
+      async () => ({
+        name: 'env-1',
+        teardown: async () => {
+          steps.push('env teardown');
+        },
+      }),
+      async (env) => ({
+        url: `http://app-on-${env.name}`,
+        close: async () => {
+          steps.push('app close');
+        },
+      }),
+    );
+
+    it('sees the started app and its environment', () => {
+      expect(app.url).toBe('http://app-on-env-1');
+      expect(app.env.name).toBe('env-1');
+    });
+  });
+
+  it('closes the app before tearing its environment down', () => {
+    expect(steps).toEqual(['app close', 'env teardown']);
+  });
+
+  it('tears the environment down when the app fails to start, and rethrows', async () => {
+    const torn: string[] = [];
+    await expect(
+      startWithEnvironment(
+        async () => ({
+          teardown: async () => {
+            torn.push('env');
+          },
+        }),
+        async () => {
+          throw new Error('port in use');
+        },
+      ),
+    ).rejects.toThrow('port in use');
+    expect(torn).toEqual(['env']);
   });
 });

@@ -1,13 +1,5 @@
 // The only place that reads the environment and listens: config → deps → buildApp → listen → shutdown.
-import {
-  bootstrapService,
-  createPgPool,
-  createRedis,
-  pgPoolOptionsFromConfig,
-  readPackageVersion,
-  redisOptionsFromConfig,
-  runMain,
-} from '@shop/service-kit';
+import { bootstrapService, createDataClients, readPackageVersion, runMain } from '@shop/service-kit';
 import { createJwtVerifier } from '@shop/service-kit/auth';
 import { listenFastify } from '@shop/service-kit/fastify';
 import { buildApp } from './app.js';
@@ -29,9 +21,8 @@ await runMain(async () => {
   if (!config.INTERNAL_API_TOKEN)
     logger.warn('INTERNAL_API_TOKEN is not set: /internal/v1/* refuses every call');
 
-  const pool = createPgPool(kit, pgPoolOptionsFromConfig(config));
   // Redis only caches product reads here: an outage shows in /readyz detail but keeps the pod ready.
-  const redis = createRedis(kit, { ...redisOptionsFromConfig(config), critical: false });
+  const { pool, redis } = createDataClients(kit, config, { redis: { critical: false } });
   const modules = createProductModules({
     kit,
     pool,

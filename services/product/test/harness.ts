@@ -15,7 +15,7 @@ import {
   type TestEnvironment,
   waitForRedisReady,
 } from '@shop/testing';
-import { useFileFixture } from '@shop/testing/vitest';
+import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -99,25 +99,11 @@ export async function startProductApp(
 /** The app a test file shares, plus the environment it runs on. */
 export type ProductSuite = RunningProductApp & { env: ProductTestEnv };
 
-/**
- * Per-file setup: creates the environment and starts the app in `beforeAll`, closes and drops both in
- * `afterAll`. Use the returned object from inside tests and hooks.
- */
+/** Per-file setup: environment and app in `beforeAll`, closed and dropped in `afterAll`. */
 export function useProductApp(label: string, options: StartOptions = {}): ProductSuite {
-  return useFileFixture(
-    async () => {
-      const env = await createProductTestEnv(label);
-      try {
-        return { ...(await startProductApp(env, options)), env };
-      } catch (err) {
-        await env.teardown();
-        throw err;
-      }
-    },
-    async (suite) => {
-      await suite.close();
-      await suite.env.teardown();
-    },
+  return useTestApp(
+    () => createProductTestEnv(label),
+    (env) => startProductApp(env, options),
   );
 }
 

@@ -1,13 +1,5 @@
 // The only place that reads the environment and listens: config → deps → buildApp → listen → shutdown.
-import {
-  bootstrapService,
-  createPgPool,
-  createRedis,
-  pgPoolOptionsFromConfig,
-  readPackageVersion,
-  redisOptionsFromConfig,
-  runMain,
-} from '@shop/service-kit';
+import { bootstrapService, createDataClients, readPackageVersion, runMain } from '@shop/service-kit';
 import { listenFastify } from '@shop/service-kit/fastify';
 import { buildApp } from './app.js';
 import { userConfigSchema } from './config.js';
@@ -26,8 +18,7 @@ await runMain(async () => {
     configSchema: userConfigSchema,
     env: process.env,
   });
-  const pool = createPgPool(kit, pgPoolOptionsFromConfig(config));
-  const redis = createRedis(kit, redisOptionsFromConfig(config));
+  const { pool, redis } = createDataClients(kit, config);
   const keys = await loadSigningKeys({
     privateKeyPem: config.JWT_PRIVATE_KEY,
     keyId: config.JWT_KEY_ID,

@@ -8,7 +8,7 @@ import {
 } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import { createTestEnvironment, type TestEnvironment, waitForRedisReady } from '@shop/testing';
-import { useFileFixture } from '@shop/testing/vitest';
+import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -98,25 +98,11 @@ export async function startUserApp(env: UserTestEnv, options: StartOptions = {})
 /** The app a test file shares, plus the environment it runs on. */
 export type UserSuite = RunningUserApp & { env: UserTestEnv };
 
-/**
- * Per-file setup: creates the environment and starts the app in `beforeAll`, closes and drops both in
- * `afterAll`. Use the returned object from inside tests and hooks.
- */
+/** Per-file setup: environment and app in `beforeAll`, closed and dropped in `afterAll`. */
 export function useUserApp(label: string, options: StartOptions = {}): UserSuite {
-  return useFileFixture(
-    async () => {
-      const env = await createUserTestEnv(label);
-      try {
-        return { ...(await startUserApp(env, options)), env };
-      } catch (err) {
-        await env.teardown();
-        throw err;
-      }
-    },
-    async (suite) => {
-      await suite.close();
-      await suite.env.teardown();
-    },
+  return useTestApp(
+    () => createUserTestEnv(label),
+    (env) => startUserApp(env, options),
   );
 }
 

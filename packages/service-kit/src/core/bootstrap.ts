@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { DestinationStream } from 'pino';
 import type { z } from 'zod';
-import type { PgPoolOptions } from '../clients/pg-pool.js';
-import type { RedisClientOptions } from '../clients/redis.js';
+import { createPgPool, type PgPoolOptions } from '../clients/pg-pool.js';
+import { createRedis, type RedisClientOptions } from '../clients/redis.js';
 import { type BaseConfig, type DerivedConfig, loadConfig, redactConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logger/logger.js';
 import { createServiceKit, type ServiceKit, type ServiceKitOptions } from './service-kit.js';
@@ -67,10 +69,11 @@ export function bootstrapService<S extends z.ZodObject>(
   return { config, logger, kit };
 }
 
+type DataConfig = Pick<BaseConfig, 'DB_POOL_SIZE' | 'DB_CONNECTION_TIMEOUT' | 'REDIS_KEY_PREFIX'> &
+  DerivedConfig;
+
 /** `createPgPool` options from the base keys: `DATABASE_URL`/`DB_*`, `DB_POOL_SIZE`, `DB_CONNECTION_TIMEOUT`. */
-export function pgPoolOptionsFromConfig(
-  config: Pick<BaseConfig, 'DB_POOL_SIZE' | 'DB_CONNECTION_TIMEOUT'> & Pick<DerivedConfig, 'databaseUrl'>,
-): PgPoolOptions {
+export function pgPoolOptionsFromConfig(config: DataConfig): PgPoolOptions {
   return {
     connectionString: config.databaseUrl,
     max: config.DB_POOL_SIZE,
@@ -79,10 +82,30 @@ export function pgPoolOptionsFromConfig(
 }
 
 /** `createRedis` options from the base keys: `REDIS_URL`/`REDIS_*` and `REDIS_KEY_PREFIX`. */
-export function redisOptionsFromConfig(
-  config: Pick<BaseConfig, 'REDIS_KEY_PREFIX'> & Pick<DerivedConfig, 'redisUrl'>,
-): RedisClientOptions {
+export function redisOptionsFromConfig(config: DataConfig): RedisClientOptions {
   return { url: config.redisUrl, keyPrefix: config.REDIS_KEY_PREFIX };
+}
+
+export interface DataClientOptions {
+  /** Overrides of the pool options derived from the config (e.g. `statementTimeoutMs`). */
+  postgres?: Partial<PgPoolOptions>;
+  /** Overrides of the Redis options, e.g. `{ critical: false }` when Redis is only a cache. */
+  redis?: Partial<RedisClientOptions>;
+}
+
+/**
+ * The PostgreSQL pool and Redis client of a service, configured from the base keys and wired into
+ * the kit (readiness checks, gauges, shutdown hooks) by `createPgPool`/`createRedis`.
+ */
+export function createDataClients(
+  kit: ServiceKit,
+  config: DataConfig,
+  options: DataClientOptions = {},
+): { pool: pg.Pool; redis: Redis } {
+  return {
+    pool: createPgPool(kit, { ...pgPoolOptionsFromConfig(config), ...options.postgres }),
+    redis: createRedis(kit, { ...redisOptionsFromConfig(config), ...options.redis }),
+  };
 }
 
 export interface RunMainOptions {

@@ -1,3 +1,4 @@
+import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'RETURNED';
@@ -68,25 +69,8 @@ interface LineRow {
 
 // Deadlocks cannot arise from this module's own statements (product rows are always locked in id
 // order), but PostgreSQL may still abort a transaction under contention; such aborts are retried.
-const RETRYABLE = new Set(['40P01', '40001']);
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      if (attempt < 3 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-}
+const inTransaction = <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>) =>
+  withTransaction(pool, work, { retries: 2 });
 
 async function loadReservation(
   client: pg.Pool | pg.PoolClient,
@@ -141,6 +125,44 @@ async function restock(client: pg.PoolClient, orderIds: string[]): Promise<numbe
     [orderIds],
   );
   return locked.rows.map((r) => Number(r.id));
+}
+
+interface LockedReservation {
+  status: ReservationStatus;
+  expires_at: Date;
+}
+
+/** The next state of a locked reservation, and whether its stock goes back to the products. */
+interface Step {
+  status: ReservationStatus;
+  restock: boolean;
+}
+
+/**
+ * One state change of one reservation: lock its row, let `decide` pick the next state (undefined =
+ * leave it), return the stock when the step says so, record the state — all in one transaction.
+ */
+function transition(
+  pool: pg.Pool,
+  orderId: string,
+  decide: (row: LockedReservation) => Step | undefined,
+): Promise<TransitionOutcome> {
+  return inTransaction<TransitionOutcome>(pool, async (client) => {
+    const locked = await client.query<LockedReservation>(
+      'SELECT status, expires_at FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
+      [orderId],
+    );
+    const row = locked.rows[0];
+    if (!row) return { kind: 'missing' };
+    const step = decide(row);
+    if (!step) return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
+    const productIds = step.restock ? await restock(client, [orderId]) : [];
+    await client.query(
+      'UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1',
+      [orderId, step.status],
+    );
+    return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
+  });
 }
 
 export interface InventoryRepository {
@@ -238,70 +260,25 @@ export function createInventoryRepository(pool: pg.Pool): InventoryRepository {
       });
     },
 
-    commit(orderId, now) {
-      return inTransaction<TransitionOutcome>(pool, async (client) => {
-        const locked = await client.query<{ status: ReservationStatus; expires_at: Date }>(
-          'SELECT status, expires_at FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
-          [orderId],
-        );
-        const row = locked.rows[0];
-        if (!row) return { kind: 'missing' };
-        if (row.status !== 'RESERVED')
-          return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
-        if (row.expires_at <= now) {
-          const productIds = await restock(client, [orderId]);
-          await client.query(
-            `UPDATE catalog.reservations SET status = 'EXPIRED', updated_at = now() WHERE order_id = $1`,
-            [orderId],
-          );
-          return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
-        }
-        await client.query(
-          `UPDATE catalog.reservations SET status = 'COMMITTED', updated_at = now() WHERE order_id = $1`,
-          [orderId],
-        );
-        return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds: [] };
-      });
-    },
+    commit: (orderId, now) =>
+      transition(pool, orderId, (row) => {
+        if (row.status !== 'RESERVED') return undefined;
+        return row.expires_at <= now
+          ? { status: 'EXPIRED', restock: true }
+          : { status: 'COMMITTED', restock: false };
+      }),
 
-    release(orderId) {
-      return inTransaction<TransitionOutcome>(pool, async (client) => {
-        const locked = await client.query<{ status: ReservationStatus }>(
-          'SELECT status FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
-          [orderId],
-        );
-        const row = locked.rows[0];
-        if (!row) return { kind: 'missing' };
-        if (row.status !== 'RESERVED')
-          return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
-        const productIds = await restock(client, [orderId]);
-        await client.query(
-          `UPDATE catalog.reservations SET status = 'RELEASED', updated_at = now() WHERE order_id = $1`,
-          [orderId],
-        );
-        return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
-      });
-    },
+    release: (orderId) =>
+      transition(pool, orderId, (row) =>
+        row.status === 'RESERVED' ? { status: 'RELEASED', restock: true } : undefined,
+      ),
 
-    restock(orderId) {
-      return inTransaction<TransitionOutcome>(pool, async (client) => {
-        const locked = await client.query<{ status: ReservationStatus }>(
-          'SELECT status FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
-          [orderId],
-        );
-        const row = locked.rows[0];
-        if (!row) return { kind: 'missing' };
-        const next =
-          row.status === 'RESERVED' ? 'RELEASED' : row.status === 'COMMITTED' ? 'RETURNED' : undefined;
-        if (!next) return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
-        const productIds = await restock(client, [orderId]);
-        await client.query(
-          'UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1',
-          [orderId, next],
-        );
-        return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
-      });
-    },
+    restock: (orderId) =>
+      transition(pool, orderId, (row) => {
+        if (row.status === 'RESERVED') return { status: 'RELEASED', restock: true };
+        if (row.status === 'COMMITTED') return { status: 'RETURNED', restock: true };
+        return undefined;
+      }),
 
     expireDue(now, limit) {
       return inTransaction(pool, async (client) => {
