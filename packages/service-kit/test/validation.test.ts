@@ -7,10 +7,19 @@ import { z } from 'zod';
 import { mountErrorHandlers, mountServiceKit, validate } from '../src/express/index.js';
 import { serviceKitPlugin } from '../src/fastify/index.js';
 import {
+  ConflictError,
   createLogger,
   createServiceKit,
+  DomainError,
+  ForbiddenError,
   issuesFromZod,
+  NotFoundError,
+  PreconditionFailedError,
   problemFromError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnprocessableEntityError,
   ValidationError,
 } from '../src/index.js';
 import { httpRequest } from './helpers/http-client.js';
@@ -147,5 +156,42 @@ describe('problemFromError', () => {
     expect(problem.status).toBe(502);
     expect(JSON.stringify(problem.body)).not.toContain('password');
     expect(problem.unexpected).toBe(true);
+  });
+});
+
+describe('domain error classes', () => {
+  it('carry a fixed status with default code and title, and are named after their class', () => {
+    const cases = [
+      [ValidationError, 400, 'REQUEST.VALIDATION_FAILED', 'Request validation failed'],
+      [UnauthorizedError, 401, 'AUTH.UNAUTHORIZED', 'Unauthorized'],
+      [ForbiddenError, 403, 'AUTH.FORBIDDEN', 'Forbidden'],
+      [NotFoundError, 404, 'RESOURCE.NOT_FOUND', 'Not Found'],
+      [ConflictError, 409, 'RESOURCE.CONFLICT', 'Conflict'],
+      [PreconditionFailedError, 412, 'REQUEST.PRECONDITION_FAILED', 'Precondition Failed'],
+      [UnprocessableEntityError, 422, 'REQUEST.UNPROCESSABLE', 'Unprocessable Content'],
+      [TooManyRequestsError, 429, 'REQUEST.RATE_LIMITED', 'Too Many Requests'],
+      [ServiceUnavailableError, 503, 'SERVICE.UNAVAILABLE', 'Service Unavailable'],
+    ] as const;
+    for (const [ErrorClass, status, code, title] of cases) {
+      const err = new ErrorClass();
+      expect(err).toBeInstanceOf(DomainError);
+      expect(err.name).toBe(ErrorClass.name);
+      expect(problemFromError(err).body).toMatchObject({ status, code, title });
+    }
+  });
+
+  it('take a detail string, or options overriding code and title, and keep subclass names', () => {
+    expect(new NotFoundError('Order 7 does not exist')).toMatchObject({
+      status: 404,
+      code: 'RESOURCE.NOT_FOUND',
+      detail: 'Order 7 does not exist',
+      message: 'Order 7 does not exist',
+    });
+    const custom = new ConflictError({ code: 'ORDER.ALREADY_PAID', title: 'Already paid', detail: 'paid' });
+    expect(custom).toMatchObject({ status: 409, code: 'ORDER.ALREADY_PAID', title: 'Already paid' });
+    class OrderNotFoundError extends NotFoundError {}
+    const nested = new OrderNotFoundError({ code: 'ORDER.NOT_FOUND' });
+    expect(nested.name).toBe('OrderNotFoundError');
+    expect(nested).toBeInstanceOf(NotFoundError);
   });
 });

@@ -1,9 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServiceKit } from '@shop/service-kit';
-import type { JwtVerifier } from '@shop/service-kit/auth';
+import { internalTokenGuard, type JwtVerifier } from '@shop/service-kit/auth';
 import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { internalTokenGuard } from './http/internal-token.js';
 import { categoriesRoutes } from './modules/categories/categories.routes.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';

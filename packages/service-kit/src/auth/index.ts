@@ -2,6 +2,7 @@
 export { bearerToken } from './bearer.js';
 export { expressAuth } from './express-auth.js';
 export { type AuthOptions, fastifyAuth } from './fastify-auth.js';
+export { hasInternalToken, INTERNAL_TOKEN_HEADER, internalTokenGuard } from './internal-token.js';
 export {
   type AuthUser,
   createJwtVerifier,

@@ -45,75 +45,74 @@ export class DomainError extends Error {
   }
 }
 
+/** What the fixed-status subclasses take: a detail string, or the options without `status`. */
 type SubclassArgument = SubclassOptions | string;
 
-/** A DomainError subclass with a fixed status and default code/title, so call sites stay one line. */
-function domainErrorClass(name: string, status: number, code: string, title: string) {
-  const subclass = class extends DomainError {
-    constructor(options: SubclassArgument = {}) {
-      const opts = typeof options === 'string' ? { detail: options } : options;
-      super({ ...opts, status, code: opts.code ?? code, title: opts.title ?? title });
-    }
-  };
-  // DomainError names instances after new.target, so deeper subclasses keep their own names.
-  Object.defineProperty(subclass, 'name', { value: name });
-  return subclass;
+/** Fills a subclass's fixed status and its default code/title into the caller's options. */
+function fixed(argument: SubclassArgument, status: number, code: string, title: string): DomainErrorOptions {
+  const options = typeof argument === 'string' ? { detail: argument } : argument;
+  return { ...options, status, code: options.code ?? code, title: options.title ?? title };
 }
 
 /** 400 with field pointers. */
-export const ValidationError = domainErrorClass(
-  'ValidationError',
-  400,
-  'REQUEST.VALIDATION_FAILED',
-  'Request validation failed',
-);
-export type ValidationError = InstanceType<typeof ValidationError>;
+export class ValidationError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 400, 'REQUEST.VALIDATION_FAILED', 'Request validation failed'));
+  }
+}
+
 /** 401: missing or invalid credentials. */
-export const UnauthorizedError = domainErrorClass(
-  'UnauthorizedError',
-  401,
-  'AUTH.UNAUTHORIZED',
-  'Unauthorized',
-);
-export type UnauthorizedError = InstanceType<typeof UnauthorizedError>;
+export class UnauthorizedError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 401, 'AUTH.UNAUTHORIZED', 'Unauthorized'));
+  }
+}
+
 /** 403: authenticated but not allowed. */
-export const ForbiddenError = domainErrorClass('ForbiddenError', 403, 'AUTH.FORBIDDEN', 'Forbidden');
-export type ForbiddenError = InstanceType<typeof ForbiddenError>;
+export class ForbiddenError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 403, 'AUTH.FORBIDDEN', 'Forbidden'));
+  }
+}
+
 /** 404: the resource does not exist (or is not visible to the caller). */
-export const NotFoundError = domainErrorClass('NotFoundError', 404, 'RESOURCE.NOT_FOUND', 'Not Found');
-export type NotFoundError = InstanceType<typeof NotFoundError>;
+export class NotFoundError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 404, 'RESOURCE.NOT_FOUND', 'Not Found'));
+  }
+}
+
 /** 409: the request conflicts with the current state. */
-export const ConflictError = domainErrorClass('ConflictError', 409, 'RESOURCE.CONFLICT', 'Conflict');
-export type ConflictError = InstanceType<typeof ConflictError>;
+export class ConflictError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 409, 'RESOURCE.CONFLICT', 'Conflict'));
+  }
+}
+
 /** 412: a precondition such as an ETag or an idempotency body check failed. */
-export const PreconditionFailedError = domainErrorClass(
-  'PreconditionFailedError',
-  412,
-  'REQUEST.PRECONDITION_FAILED',
-  'Precondition Failed',
-);
-export type PreconditionFailedError = InstanceType<typeof PreconditionFailedError>;
+export class PreconditionFailedError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 412, 'REQUEST.PRECONDITION_FAILED', 'Precondition Failed'));
+  }
+}
+
 /** 422: well-formed but semantically unprocessable. */
-export const UnprocessableEntityError = domainErrorClass(
-  'UnprocessableEntityError',
-  422,
-  'REQUEST.UNPROCESSABLE',
-  'Unprocessable Content',
-);
-export type UnprocessableEntityError = InstanceType<typeof UnprocessableEntityError>;
+export class UnprocessableEntityError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 422, 'REQUEST.UNPROCESSABLE', 'Unprocessable Content'));
+  }
+}
+
 /** 429: rate limited; pass `headers: { 'Retry-After': '30' }`. */
-export const TooManyRequestsError = domainErrorClass(
-  'TooManyRequestsError',
-  429,
-  'REQUEST.RATE_LIMITED',
-  'Too Many Requests',
-);
-export type TooManyRequestsError = InstanceType<typeof TooManyRequestsError>;
+export class TooManyRequestsError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 429, 'REQUEST.RATE_LIMITED', 'Too Many Requests'));
+  }
+}
+
 /** 503: a dependency (upstream service, breaker open) is unavailable. */
-export const ServiceUnavailableError = domainErrorClass(
-  'ServiceUnavailableError',
-  503,
-  'SERVICE.UNAVAILABLE',
-  'Service Unavailable',
-);
-export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>;
+export class ServiceUnavailableError extends DomainError {
+  constructor(options: SubclassArgument = {}) {
+    super(fixed(options, 503, 'SERVICE.UNAVAILABLE', 'Service Unavailable'));
+  }
+}
