@@ -356,6 +356,26 @@ describe.skipIf(!engine.available)('containers', () => {
         body: '{}',
       });
       expect(internal.status).toBe(404);
+      // Bodies beyond nginx's in-memory buffer go through its temp files (on the /tmp tmpfs) to the
+      // service, which answers its own 400; beyond the 1 MiB limit the gateway answers 413 itself.
+      const big = await gateway('/api/v1/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: 'x'.repeat(300_000),
+          email: 'big@example.com',
+          password: 'long-enough-password',
+        }),
+      });
+      expect(big.status).toBe(400);
+      expect(big.headers.get('content-type')).toContain('application/problem+json');
+      const huge = await gateway('/api/v1/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'x'.repeat(2_000_000) }),
+      });
+      expect(huge.status).toBe(413);
+      expect(huge.headers.get('content-type')).toContain('application/problem+json');
       const unknown = await gateway('/no/such/route');
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('content-type')).toContain('application/problem+json');
