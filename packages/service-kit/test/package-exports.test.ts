@@ -9,11 +9,12 @@ const cwd = fileURLToPath(new URL('..', import.meta.url));
 
 describe('package entry points (built)', () => {
   it('exposes the documented API from every subpath', async () => {
-    const [root, fastify, express, migrate] = await Promise.all([
+    const [root, fastify, express, migrate, auth] = await Promise.all([
       import('@shop/service-kit'),
       import('@shop/service-kit/fastify'),
       import('@shop/service-kit/express'),
       import('@shop/service-kit/migrate'),
+      import('@shop/service-kit/auth'),
     ]);
     for (const name of [
       'loadConfig',
@@ -54,6 +55,14 @@ describe('package entry points (built)', () => {
     expect(typeof express.validate).toBe('function');
     expect(typeof migrate.runMigrations).toBe('function');
     expect(typeof migrate.migrateCli).toBe('function');
+    for (const name of [
+      'createJwtVerifier',
+      'fastifyAuth',
+      'expressAuth',
+      'internalTokenGuard',
+      'hasInternalToken',
+    ])
+      expect(auth, name).toHaveProperty(name);
   });
 
   const sdkStarted = `process.stdout.write(String(globalThis[Symbol.for('shop.service-kit.telemetry-sdk')] !== undefined))`;
