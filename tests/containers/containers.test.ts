@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -328,14 +328,6 @@ describe.skipIf(!engine.available)('containers', () => {
       }
     });
 
-    it('publishes only the gateway by default, on 127.0.0.1, with the port overridable by env', () => {
-      const published = Object.entries(composeFile.services)
-        .filter(([, s]) => s.ports && !s.profiles)
-        .map(([name, s]) => [name, s.ports]);
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose variable, not a JS template
-      expect(published).toEqual([['gateway', ['${GATEWAY_BIND:-127.0.0.1}:${GATEWAY_PORT:-8080}:8080']]]);
-    });
-
     it('routes /api/v1/{users,products,orders,payments} and the JWKS through the gateway, and hides /internal', async () => {
       const products = await gateway('/api/v1/products');
       expect(products.status).toBe(200);
@@ -575,63 +567,72 @@ describe.skipIf(!engine.available)('containers', () => {
         expect.arrayContaining(['prometheus', 'grafana', 'jaeger']),
       );
     });
+  });
+});
 
-    it('scrapes every service /metrics and loads the five alerts of the blueprint', () => {
-      const prom = parse(
-        readFileSync(path.join(repoRoot, 'observability/prometheus/prometheus.yml'), 'utf8'),
-      ) as {
-        rule_files: string[];
-        scrape_configs: Array<{
-          metrics_path?: string;
-          static_configs: Array<{ targets: string[]; labels?: Record<string, string> }>;
-        }>;
-      };
-      const targets = prom.scrape_configs.flatMap((c) =>
-        c.static_configs.flatMap((s) =>
-          s.targets.map((t) => ({ t, path: c.metrics_path ?? '/metrics', ...s.labels })),
-        ),
-      );
-      for (const svc of SERVICES) {
-        expect(targets).toContainEqual({
-          t: `${svc}-service:${PORTS[svc]}`,
-          path: '/metrics',
-          app: `${svc}-service`,
-          namespace: 'microservices',
-        });
-      }
-      const alerts = parse(
-        readFileSync(path.join(repoRoot, 'observability/prometheus/alerts.yml'), 'utf8'),
-      ) as {
-        groups: Array<{ rules: Array<{ alert: string }> }>;
-      };
-      expect(alerts.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual([
-        'ServiceDown',
-        'HighErrorRate',
-        'HighLatencyP99',
-        'PodRestarting',
-        'HPAAtMaxReplicas',
-      ]);
-      expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
-    });
+// Static checks of the compose and observability files: no engine needed.
+describe('compose and observability files', () => {
+  it('publishes only the gateway by default, on 127.0.0.1, with the port overridable by env', () => {
+    const published = Object.entries(composeFile.services)
+      .filter(([, s]) => s.ports && !s.profiles)
+      .map(([name, s]) => [name, s.ports]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose variable, not a JS template
+    expect(published).toEqual([['gateway', ['${GATEWAY_BIND:-127.0.0.1}:${GATEWAY_PORT:-8080}:8080']]]);
+  });
 
-    it('provisions the Prometheus datasource and the Shop dashboard in Grafana', () => {
-      const ds = parse(
-        readFileSync(
-          path.join(repoRoot, 'observability/grafana/provisioning/datasources/datasources.yml'),
-          'utf8',
-        ),
-      ) as { datasources: Array<{ uid: string; url: string }> };
-      expect(ds.datasources.map((d) => d.uid)).toEqual(['prometheus', 'jaeger']);
-      const dashboard = JSON.parse(
-        readFileSync(path.join(repoRoot, 'observability/grafana/dashboards/shop-overview.json'), 'utf8'),
-      ) as { panels: Array<{ targets: Array<{ expr: string; datasource: { uid: string } }> }> };
-      const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
-      expect(exprs.join('\n')).toMatch(/http_requests_total/);
-      expect(exprs.join('\n')).toMatch(/http_request_duration_seconds_bucket/);
-      expect(dashboard.panels.flatMap((p) => p.targets.map((t) => t.datasource.uid))).not.toContain(
-        undefined,
-      );
-    });
+  it('scrapes every service /metrics and loads the five alerts of the blueprint', () => {
+    const prom = parse(
+      readFileSync(path.join(repoRoot, 'observability/prometheus/prometheus.yml'), 'utf8'),
+    ) as {
+      rule_files: string[];
+      scrape_configs: Array<{
+        metrics_path?: string;
+        static_configs: Array<{ targets: string[]; labels?: Record<string, string> }>;
+      }>;
+    };
+    const targets = prom.scrape_configs.flatMap((c) =>
+      c.static_configs.flatMap((s) =>
+        s.targets.map((t) => ({ t, path: c.metrics_path ?? '/metrics', ...s.labels })),
+      ),
+    );
+    for (const svc of SERVICES) {
+      expect(targets).toContainEqual({
+        t: `${svc}-service:${PORTS[svc]}`,
+        path: '/metrics',
+        app: `${svc}-service`,
+        namespace: 'microservices',
+      });
+    }
+    const alerts = parse(
+      readFileSync(path.join(repoRoot, 'observability/prometheus/alerts.yml'), 'utf8'),
+    ) as {
+      groups: Array<{ rules: Array<{ alert: string }> }>;
+    };
+    expect(alerts.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual([
+      'ServiceDown',
+      'HighErrorRate',
+      'HighLatencyP99',
+      'PodRestarting',
+      'HPAAtMaxReplicas',
+    ]);
+    expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+  });
+
+  it('provisions the Prometheus datasource and the Shop dashboard in Grafana', () => {
+    const ds = parse(
+      readFileSync(
+        path.join(repoRoot, 'observability/grafana/provisioning/datasources/datasources.yml'),
+        'utf8',
+      ),
+    ) as { datasources: Array<{ uid: string; url: string }> };
+    expect(ds.datasources.map((d) => d.uid)).toEqual(['prometheus', 'jaeger']);
+    const dashboard = JSON.parse(
+      readFileSync(path.join(repoRoot, 'observability/grafana/dashboards/shop-overview.json'), 'utf8'),
+    ) as { panels: Array<{ targets: Array<{ expr: string; datasource: { uid: string } }> }> };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(exprs.join('\n')).toMatch(/http_requests_total/);
+    expect(exprs.join('\n')).toMatch(/http_request_duration_seconds_bucket/);
+    expect(dashboard.panels.flatMap((p) => p.targets.map((t) => t.datasource.uid))).not.toContain(undefined);
   });
 
   it('gives each service the stop_grace_period of its terminationGracePeriodSeconds and a shorter kit deadline', () => {
@@ -645,6 +646,12 @@ describe.skipIf(!engine.available)('containers', () => {
         tmpfs: string[];
       };
       expect(s.stop_grace_period).toBe(`${GRACE_SECONDS[svc]}s`);
+      // …and the same number the Kubernetes Deployment uses, where the manifests are present.
+      const deployment = path.join(repoRoot, `k8s/base/services/${svc}/deployment.yaml`);
+      if (existsSync(deployment)) {
+        const grace = /terminationGracePeriodSeconds:\s*(\d+)/.exec(readFileSync(deployment, 'utf8'))?.[1];
+        expect(Number(grace)).toBe(GRACE_SECONDS[svc]);
+      }
       expect(Number(s.environment.SHUTDOWN_TIMEOUT_MS)).toBeLessThan(GRACE_SECONDS[svc] * 1000);
       expect(s).toMatchObject({
         read_only: true,
