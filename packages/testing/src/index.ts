@@ -3,6 +3,7 @@ export {
   createTestEnvironment,
   type TestEnvironment,
   type TestEnvironmentOptions,
+  type TestEnvironmentWithTokens,
   waitForRedisReady,
 } from './environment.js';
 export { getFreePort } from './ports.js';

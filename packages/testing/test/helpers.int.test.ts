@@ -65,6 +65,37 @@ describe('createTestEnvironment', () => {
     expect(created).toMatch(/^shop_test_envfail_/);
     expect(await databaseExists(created)).toBe(false);
   });
+  it('with tokens, serves a JWKS and hands a service the variables of its database, prefix and issuer', async () => {
+    const env = await createTestEnvironment('envtokens', { tokens: { audience: 'aud-env' } });
+    const vars = env.serviceEnv({ INTERNAL_API_TOKEN: 'extra-value' });
+    expect(vars).toMatchObject({
+      DATABASE_URL: env.db.url,
+      REDIS_URL: env.redisPrefix.url,
+      REDIS_KEY_PREFIX: env.redisPrefix.prefix,
+      NODE_ENV: 'test',
+      JWKS_URL: env.tokens.jwksUrl,
+      JWT_ISSUER: 'shop-user-service',
+      JWT_AUDIENCE: 'aud-env',
+      INTERNAL_API_TOKEN: 'extra-value',
+    });
+    const token = await env.tokens.sign({ role: 'admin' });
+    const verified = await jwtVerify(token, createRemoteJWKSet(new URL(vars.JWKS_URL!)), {
+      issuer: vars.JWT_ISSUER!,
+      audience: vars.JWT_AUDIENCE!,
+    });
+    expect(verified.payload.role).toBe('admin');
+    await env.teardown();
+    // The issuer's port is closed with the rest of the environment.
+    await expect(fetch(env.tokens.jwksUrl)).rejects.toThrow();
+    expect(await databaseExists(env.db.name)).toBe(false);
+  });
+
+  it('without tokens, names no JWKS in the service variables', async () => {
+    const env = await createTestEnvironment('envplain');
+    expect(env.serviceEnv()).not.toHaveProperty('JWKS_URL');
+    expect('tokens' in env).toBe(false);
+    await env.teardown();
+  });
 });
 
 describe('createTestTokenIssuer', () => {
