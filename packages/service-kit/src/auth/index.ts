@@ -4,6 +4,12 @@ export { expressAuth } from './express-auth.js';
 export { type AuthOptions, fastifyAuth } from './fastify-auth.js';
 export { hasInternalToken, INTERNAL_TOKEN_HEADER, internalTokenGuard } from './internal-token.js';
 export {
+  type JwtConfig,
+  jwtConfigSchema,
+  jwtVerifierOptionsFromConfig,
+  USER_SERVICE_ALGORITHMS,
+} from './jwt-config.js';
+export {
   type AuthUser,
   createJwtVerifier,
   type JwtVerifier,

@@ -1,3 +1,6 @@
+// Kept in the emitted declarations: services that only import the kit still get @fastify/swagger's
+// `tags`/`summary`/`hide` members on route schemas without depending on @fastify/swagger themselves.
+/// <reference types="@fastify/swagger" preserve="true" />
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
