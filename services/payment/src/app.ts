@@ -2,12 +2,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Outbox } from '@shop/events';
 import type { ServiceKit } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
-import { serviceKitPlugin } from '@shop/service-kit/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { internalOrAdmin } from './http/internal-or-admin.js';
-import { registerOpenApi } from './http/openapi.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { PaymentsService } from './modules/payments/payments.service.js';
 import { reconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
@@ -41,18 +40,19 @@ export interface PaymentApp {
 export async function buildApp(deps: PaymentAppDeps): Promise<PaymentApp> {
   const now = deps.now ?? (() => new Date());
   const app = Fastify({
-    loggerInstance: deps.kit.logger,
+    loggerInstance: deps.kit.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await registerOpenApi(app as unknown as FastifyInstance, {
+  await registerOpenApi(app, {
     title: 'Shop payment service',
     version: deps.version ?? '0.1.0',
     description:
       'Payment intents (idempotent per key, one capture per order), sandbox provider with signed webhooks, refunds, daily reconciliation.',
   });
-  await app.register(serviceKitPlugin, { kit: deps.kit });
+  // Every answer is checked against its route's response schema (a body that breaks it is a 500).
+  await app.register(serviceKitPlugin, { kit: deps.kit, validateResponses: true });
 
   const payments = new PaymentsService({
     pool: deps.pool,
@@ -78,5 +78,5 @@ export async function buildApp(deps: PaymentAppDeps): Promise<PaymentApp> {
     toleranceSeconds: deps.webhookToleranceSeconds,
     nowSeconds: () => Math.floor(now().getTime() / 1000),
   });
-  return { app: app as unknown as FastifyInstance, payments, reconciliation };
+  return { app, payments, reconciliation };
 }

@@ -1,10 +1,14 @@
-import { baseConfigSchema } from '@shop/service-kit';
+import { baseConfigSchema, durationMs } from '@shop/service-kit';
+import { jwtConfigSchema } from '@shop/service-kit/auth';
 import { z } from 'zod';
 
-const ms = (def: number) => z.coerce.number().int().min(0).default(def);
-
-/** The payment service's environment: the kit's base keys plus provider, webhook and auth settings. */
+/**
+ * The payment service's environment: the kit's base keys plus provider, webhook and auth settings.
+ * Durations (`*_MS`) accept units (`10s`); bare numbers are milliseconds.
+ */
 export const paymentConfigSchema = baseConfigSchema.extend({
+  // USER_SERVICE_URL, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE: where access tokens are verified.
+  ...jwtConfigSchema.shape,
   SERVICE_NAME: z.string().min(1).default('payment-service'),
   SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
   /** `sandbox` is the built-in provider; it is the default whenever no real provider is configured. */
@@ -14,24 +18,20 @@ export const paymentConfigSchema = baseConfigSchema.extend({
   /** Where the sandbox delivers webhooks; default is this service's own webhook route on loopback. */
   SANDBOX_WEBHOOK_URL: z.url().optional(),
   /** How long `tok_async` stays pending before the sandbox confirms it. */
-  SANDBOX_ASYNC_DELAY_MS: ms(1000),
-  SANDBOX_WEBHOOK_POLL_MS: ms(200),
+  SANDBOX_ASYNC_DELAY_MS: durationMs('ms', 1000),
+  SANDBOX_WEBHOOK_POLL_MS: durationMs('ms', 200),
   /** Accepted clock skew of webhook timestamps. */
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A payment still `processing` after this long is resolved against the provider's records. */
-  PAYMENT_RECOVERY_AFTER_MS: ms(10_000),
-  PAYMENT_RECOVERY_INTERVAL_MS: ms(5_000),
-  OUTBOX_POLL_INTERVAL_MS: ms(200),
+  PAYMENT_RECOVERY_AFTER_MS: durationMs('ms', 10_000),
+  PAYMENT_RECOVERY_INTERVAL_MS: durationMs('ms', 5_000),
+  OUTBOX_POLL_INTERVAL_MS: durationMs('ms', 200),
   /** Run the outbox relay in this process (default); off for replicas that must not publish. */
   OUTBOX_RELAY_ENABLED: z
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
-  RECONCILIATION_LOCK_TTL_MS: ms(60_000),
-  USER_SERVICE_URL: z.url().default('http://127.0.0.1:8080'),
-  JWKS_URL: z.url().optional(),
-  JWT_ISSUER: z.string().min(1).default('shop-user-service'),
-  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  RECONCILIATION_LOCK_TTL_MS: durationMs('ms', 60_000),
   /** Shared secret of service-to-service calls (`X-Internal-Token`); the order service sends it. */
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
 });

@@ -1,95 +1,31 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { streamKey } from '@shop/events';
-import { createServiceKit, type ServiceKit } from '@shop/service-kit';
-import { createJwtVerifier } from '@shop/service-kit/auth';
-import { runMigrations } from '@shop/service-kit/migrate';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import pg from 'pg';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import type { PaymentsService } from '../src/modules/payments/payments.service.js';
-import { SandboxProvider } from '../src/modules/sandbox/sandbox.provider.js';
+import { Type } from 'typebox';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SandboxWebhookDispatcher } from '../src/modules/sandbox/sandbox-webhook.dispatcher.js';
 import { SIGNATURE_HEADER, signPayload } from '../src/modules/sandbox/webhook-signature.js';
 import { startWorkers } from '../src/workers.js';
+import {
+  GATEWAY_KEY,
+  INTERNAL_TOKEN as INTERNAL,
+  paymentServiceEnv,
+  startPaymentApp,
+  usePaymentApp,
+} from './harness.js';
 
-const INTERNAL = 'internal-token-for-tests-0123456789';
-const GATEWAY_KEY = 'sandbox-gateway-key-0123456789';
-let db: TestDatabase;
-let rp: TestRedisPrefix;
-let pool: pg.Pool;
-let redis: Redis;
-let kit: ServiceKit;
-let app: FastifyInstance;
-let payments: PaymentsService;
-let baseUrl: string;
+const running = usePaymentApp('payment');
 let adminToken: string;
 let customerToken: string;
 let seq = 0;
 
 beforeAll(async () => {
-  db = await createTestDatabase('payment');
-  rp = createTestRedisPrefix('payment');
-  await runMigrations({
-    connectionString: db.url,
-    schema: 'payments',
-    dir: new URL('../migrations', import.meta.url),
+  adminToken = await running.env.tokens.sign({ role: 'admin', sub: '00000000-0000-4000-8000-000000000001' });
+  customerToken = await running.env.tokens.sign({
+    role: 'customer',
+    sub: '00000000-0000-4000-8000-000000000002',
   });
-  kit = createServiceKit({
-    name: 'payment-test',
-    logger: pino({ level: 'silent' }),
-    exit: () => {},
-    flushTelemetryOnShutdown: false,
-  });
-  pool = new pg.Pool({ connectionString: db.url, max: 10 });
-  redis = new Redis(rp.url, { keyPrefix: rp.prefix });
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const sign = (sub: string, role: string) =>
-    new SignJWT({ role })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject(sub)
-      .setIssuer('shop-user-service')
-      .setAudience('shop')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(privateKey);
-  adminToken = await sign('00000000-0000-4000-8000-000000000001', 'admin');
-  customerToken = await sign('00000000-0000-4000-8000-000000000002', 'customer');
-  const built = await buildApp({
-    kit,
-    pool,
-    redis,
-    verifier: createJwtVerifier({ jwks: { keys: [jwk] }, issuer: 'shop-user-service', audience: 'shop' }),
-    provider: new SandboxProvider({ pool, asyncDelayMs: 0 }),
-    internalToken: INTERNAL,
-    webhookSigningKey: GATEWAY_KEY,
-    webhookToleranceSeconds: 300,
-    reconciliationLockTtlMs: 5000,
-  });
-  app = built.app;
-  payments = built.payments;
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const addr = app.server.address() as { port: number };
-  baseUrl = `http://127.0.0.1:${addr.port}`;
-});
-
-afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
-  await pool?.end();
-  await db?.drop();
-  await rp?.cleanup();
 });
 
 const orderId = () => `00000000-0000-4000-9000-${String(++seq).padStart(12, '0')}`;
@@ -99,7 +35,7 @@ function pay(
   key: string,
   headers: Record<string, string> = { 'x-internal-token': INTERNAL },
 ) {
-  return app.inject({
+  return running.app.inject({
     method: 'POST',
     url: '/api/v1/payments',
     headers: { 'idempotency-key': key, ...headers },
@@ -108,7 +44,7 @@ function pay(
 }
 
 async function outboxTypes(order: string): Promise<string[]> {
-  const { rows } = await pool.query(
+  const { rows } = await running.pool.query(
     'SELECT type FROM payments.outbox WHERE aggregate_id = $1 ORDER BY created_at',
     [order],
   );
@@ -116,7 +52,7 @@ async function outboxTypes(order: string): Promise<string[]> {
 }
 
 const webhook = (body: string, ts = Math.floor(Date.now() / 1000), key = GATEWAY_KEY) =>
-  app.inject({
+  running.app.inject({
     method: 'POST',
     url: '/api/v1/payments/webhooks/sandbox',
     headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(key, ts, body) },
@@ -165,7 +101,7 @@ describe('payment intents', () => {
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes.filter((c) => c === 201)).toHaveLength(1);
     expect(codes.filter((c) => c === 409)).toHaveLength(7);
-    const { rows } = await pool.query(
+    const { rows } = await running.pool.query(
       `SELECT count(*)::int AS n FROM payments.sandbox_transactions WHERE kind = 'charge' AND amount = 500 AND currency = 'EUR'`,
     );
     expect(rows[0].n).toBe(1);
@@ -213,14 +149,14 @@ describe('payment intents', () => {
     );
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
-    const noKey = await app.inject({
+    const noKey = await running.app.inject({
       method: 'POST',
       url: '/api/v1/payments',
       headers: { 'x-internal-token': INTERNAL },
       payload: { order_id: orderId(), amount: 1, currency: 'USD', payment_method: 'tok_success' },
     });
     expect(noKey.statusCode).toBe(400);
-    const notJson = await app.inject({
+    const notJson = await running.app.inject({
       method: 'POST',
       url: '/api/v1/payments',
       headers: { 'x-internal-token': INTERNAL, 'idempotency-key': 'b2', 'content-type': 'application/json' },
@@ -232,10 +168,10 @@ describe('payment intents', () => {
   it('answers 404 for an unknown payment and 400 for a malformed id', async () => {
     const h = { 'x-internal-token': INTERNAL };
     expect(
-      (await app.inject({ url: '/api/v1/payments/7d1f4f3e-0000-4000-8000-000000000000', headers: h }))
+      (await running.app.inject({ url: '/api/v1/payments/7d1f4f3e-0000-4000-8000-000000000000', headers: h }))
         .statusCode,
     ).toBe(404);
-    expect((await app.inject({ url: '/api/v1/payments/nope', headers: h })).statusCode).toBe(400);
+    expect((await running.app.inject({ url: '/api/v1/payments/nope', headers: h })).statusCode).toBe(400);
   });
 });
 
@@ -249,14 +185,14 @@ describe('async payments and webhooks', () => {
     expect(res.json().status).toBe('pending');
     expect(await outboxTypes(order)).toEqual([]);
     const dispatcher = new SandboxWebhookDispatcher({
-      pool,
-      webhookUrl: `${baseUrl}/api/v1/payments/webhooks/sandbox`,
+      pool: running.pool,
+      webhookUrl: `${running.url}/api/v1/payments/webhooks/sandbox`,
       signingKey: GATEWAY_KEY,
       pollIntervalMs: 50,
     });
     expect(await dispatcher.runOnce()).toBeGreaterThanOrEqual(1);
     expect(await dispatcher.runOnce()).toBe(0);
-    const after = await payments.get(res.json().id);
+    const after = await running.payments.get(res.json().id);
     expect(after.status).toBe('succeeded');
     expect(await outboxTypes(order)).toEqual(['payment.succeeded']);
   });
@@ -265,7 +201,7 @@ describe('async payments and webhooks', () => {
     const body = JSON.stringify({ id: 'evt_bad', type: 'charge.succeeded', created: 1, data: {} });
     expect((await webhook(body, undefined, 'another-key-another-key')).statusCode).toBe(401);
     expect((await webhook(body, Math.floor(Date.now() / 1000) - 3600)).statusCode).toBe(401);
-    const unsigned = await app.inject({
+    const unsigned = await running.app.inject({
       method: 'POST',
       url: '/api/v1/payments/webhooks/sandbox',
       headers: { 'content-type': 'application/json' },
@@ -281,9 +217,10 @@ describe('async payments and webhooks', () => {
     const created = (
       await pay({ order_id: order, amount: 300, currency: 'USD', payment_method: 'tok_async' }, order)
     ).json();
-    const charge = await pool.query(`SELECT id FROM payments.sandbox_transactions WHERE reference = $1`, [
-      created.id,
-    ]);
+    const charge = await running.pool.query(
+      `SELECT id FROM payments.sandbox_transactions WHERE reference = $1`,
+      [created.id],
+    );
     const body = JSON.stringify({
       id: `evt_dup_${order}`,
       type: 'charge.succeeded',
@@ -312,7 +249,7 @@ describe('refunds', () => {
     ).json();
   }
   const refund = (id: string, body: Record<string, unknown>, key: string) =>
-    app.inject({
+    running.app.inject({
       method: 'POST',
       url: `/api/v1/payments/${id}/refunds`,
       headers: { 'x-internal-token': INTERNAL, 'idempotency-key': key },
@@ -332,7 +269,7 @@ describe('refunds', () => {
     expect(rest.json().refund.amount).toBe(700);
     expect(rest.json().payment).toMatchObject({ status: 'refunded', refunded_amount: 1000 });
     expect((await refund(p.id, { amount: 1 }, 'r4')).statusCode).toBe(409);
-    const { rows } = await pool.query(
+    const { rows } = await running.pool.query(
       `SELECT envelope FROM payments.outbox WHERE type = 'payment.refunded' AND aggregate_id = $1 ORDER BY created_at`,
       [p.order_id],
     );
@@ -343,7 +280,7 @@ describe('refunds', () => {
     const p = await captured(800);
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => refund(p.id, {}, `c${i}`)));
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
-    expect((await payments.get(p.id)).refunded_amount).toBe(800);
+    expect((await running.payments.get(p.id)).refunded_amount).toBe(800);
   });
 
   it('refuses to refund a failed payment with 409', async () => {
@@ -359,27 +296,24 @@ describe('recovery, relay and reconciliation', () => {
   it('resolves a payment left processing by a crashed process through the provider records', async () => {
     const order = orderId();
     const id = '3f0c4c55-1111-4000-8000-000000000001';
-    await pool.query(
+    await running.pool.query(
       `INSERT INTO payments.payments (id, order_id, idempotency_key, request_hash, amount, currency, payment_method, status, provider, updated_at)
        VALUES ($1, $2, $2, 'h', 1500, 'USD', 'tok_success', 'processing', 'sandbox', now() - interval '1 minute')`,
       [id, order],
     );
-    expect(await payments.recoverStuck(10_000)).toBe(1);
-    expect((await payments.get(id)).status).toBe('succeeded');
+    expect(await running.payments.recoverStuck(10_000)).toBe(1);
+    expect((await running.payments.get(id)).status).toBe('succeeded');
     expect(await outboxTypes(order)).toEqual(['payment.succeeded']);
   });
 
   it('publishes outbox events to the payments stream with the background relay', async () => {
     const workers = startWorkers({
-      kit,
-      pool,
-      redis,
-      payments,
+      ...running,
       outboxPollIntervalMs: 20,
       recovery: { afterMs: 60_000, intervalMs: 60_000 },
     });
-    const key = streamKey(rp.prefix, 'payments');
-    const raw = new Redis(rp.url);
+    const key = streamKey(running.env.redisPrefix.prefix, 'payments');
+    const raw = new Redis(running.env.redisPrefix.url);
     let len = 0;
     for (let i = 0; i < 100 && len === 0; i++) {
       len = await raw.xlen(key);
@@ -388,7 +322,7 @@ describe('recovery, relay and reconciliation', () => {
     await workers.stop();
     raw.disconnect();
     expect(len).toBeGreaterThan(0);
-    const { rows } = await pool.query(
+    const { rows } = await running.pool.query(
       'SELECT count(*)::int AS n FROM payments.outbox WHERE published_at IS NULL',
     );
     expect(rows[0].n).toBe(0);
@@ -397,7 +331,7 @@ describe('recovery, relay and reconciliation', () => {
   it('reports matched, missing and mismatched entries of a day and runs one reconciliation at a time', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const run = () =>
-      app.inject({
+      running.app.inject({
         method: 'POST',
         url: '/api/v1/payments/reconciliations',
         headers: { authorization: `Bearer ${adminToken}` },
@@ -422,8 +356,8 @@ describe('recovery, relay and reconciliation', () => {
     for (const id of ids) expect(ledgerIds(clean.json().matched)).toContain(id);
 
     // The ledger says 102 where the provider captured 101, and the provider has a capture we never recorded.
-    await pool.query('UPDATE payments.payments SET amount = amount + 1 WHERE id = $1', [ids[1]]);
-    await pool.query(
+    await running.pool.query('UPDATE payments.payments SET amount = amount + 1 WHERE id = $1', [ids[1]]);
+    await running.pool.query(
       `INSERT INTO payments.sandbox_transactions (id, kind, reference, amount, currency, status) VALUES ('ch_orphan', 'charge', 'orphan-ref', 777, 'USD', 'succeeded')`,
     );
     // A capture the ledger recorded while the provider still reports the charge as pending.
@@ -434,7 +368,10 @@ describe('recovery, relay and reconciliation', () => {
         asyncOrder,
       )
     ).json();
-    await payments.applyOutcome(pending.id, { status: 'succeeded', providerRef: pending.provider_ref });
+    await running.payments.applyOutcome(pending.id, {
+      status: 'succeeded',
+      providerRef: pending.provider_ref,
+    });
     const report = (await run()).json();
     expect(report.mismatched).toContainEqual(
       expect.objectContaining({ ledger_id: pending.id, provider_status: 'pending' }),
@@ -452,12 +389,12 @@ describe('recovery, relay and reconciliation', () => {
       mismatched: report.mismatched.length,
     });
 
-    await redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 5000);
+    await running.redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 5000);
     const locked = await run();
-    await redis.del('lock:payments:reconciliation');
+    await running.redis.del('lock:payments:reconciliation');
     expect(locked.statusCode).toBe(409);
     expect(locked.json().code).toBe('RECONCILIATION.IN_PROGRESS');
-    const customer = await app.inject({
+    const customer = await running.app.inject({
       method: 'POST',
       url: '/api/v1/payments/reconciliations',
       headers: { authorization: `Bearer ${customerToken}` },
@@ -468,15 +405,7 @@ describe('recovery, relay and reconciliation', () => {
 
   it('runs the reconciliation as a command: JSON report, exit 2 on discrepancies, exit 1 while locked', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const env = {
-      ...process.env,
-      DATABASE_URL: db.url,
-      REDIS_URL: rp.url,
-      REDIS_KEY_PREFIX: rp.prefix,
-      PAYMENT_GATEWAY_KEY: GATEWAY_KEY,
-      INTERNAL_API_TOKEN: INTERNAL,
-      LOG_LEVEL: 'silent',
-    };
+    const env = { ...process.env, ...paymentServiceEnv(running.env) };
     const cli = (date: string) =>
       new Promise<{ code: number | null; stdout: string }>((resolve) => {
         execFile(
@@ -491,16 +420,70 @@ describe('recovery, relay and reconciliation', () => {
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ date: today, provider: 'sandbox' });
     expect((await cli('1999-01-01')).code).toBe(0);
-    await redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 10_000);
+    await running.redis.set('lock:payments:reconciliation', 'someone-else', 'PX', 10_000);
     const locked = await cli(today);
-    await redis.del('lock:payments:reconciliation');
+    await running.redis.del('lock:payments:reconciliation');
     expect(locked.code).toBe(1);
   });
 
   it('serves OpenAPI and the kit probes', async () => {
-    const spec = await app.inject({ url: '/openapi.json' });
+    const spec = await running.app.inject({ url: '/openapi.json' });
     expect(spec.statusCode).toBe(200);
     expect(Object.keys(spec.json().paths)).toContain('/api/v1/payments/{id}/refunds');
-    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await running.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+});
+
+describe('response validation', () => {
+  it('answers 500 problem+json instead of sending a body its route schema does not allow', async () => {
+    const Out = Type.Object({ id: Type.Integer() }, { additionalProperties: false });
+    const other = await startPaymentApp(running.env, {
+      beforeListen: (app) => {
+        app.get('/test/leaky', { schema: { response: { 200: Out } } }, async () => ({
+          id: 1,
+          card_number: '4242424242424242',
+        }));
+      },
+    });
+    try {
+      const res = await other.app.inject({ url: '/test/leaky' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).not.toContain('4242');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends payments, refunds, lists and problems that match their documented schemas', async () => {
+    // Every route answers through the validating serializer: a mismatch would be a 500 here.
+    const order = orderId();
+    const created = await pay(
+      { order_id: order, amount: 700, currency: 'USD', payment_method: 'tok_success' },
+      order,
+    );
+    expect(created.statusCode).toBe(201);
+    const h = { 'x-internal-token': INTERNAL };
+    const id = created.json().id;
+    for (const url of [
+      `/api/v1/payments/${id}`,
+      `/api/v1/payments?order_id=${order}`,
+      `/api/v1/payments/${id}/refunds`,
+    ]) {
+      expect((await running.app.inject({ url, headers: h })).statusCode).toBe(200);
+    }
+    const refunded = await running.app.inject({
+      method: 'POST',
+      url: `/api/v1/payments/${id}/refunds`,
+      headers: { ...h, 'idempotency-key': `rv-${order}` },
+      payload: { amount: 100 },
+    });
+    expect(refunded.statusCode).toBe(201);
+    const conflict = await pay(
+      { order_id: order, amount: 700, currency: 'USD', payment_method: 'tok_success' },
+      `${order}-other`,
+    );
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json()).toMatchObject({ status: 409, code: 'PAYMENT.ORDER_ALREADY_PAID' });
   });
 });

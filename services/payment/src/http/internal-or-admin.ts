@@ -1,12 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
-import { fastifyAuth, type JwtVerifier } from '@shop/service-kit/auth';
+import { fastifyAuth, hasInternalToken, type JwtVerifier } from '@shop/service-kit/auth';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-
-const safeEqual = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 /**
  * Lets in the order service (`X-Internal-Token` = INTERNAL_API_TOKEN) or an admin bearer token;
@@ -15,8 +8,7 @@ const safeEqual = (a: string, b: string) => {
 export function internalOrAdmin(verifier: JwtVerifier, internalToken: string): preHandlerAsyncHookHandler {
   const admin = fastifyAuth(verifier, { role: 'admin' });
   return async function authorize(this: unknown, request: FastifyRequest, reply: FastifyReply) {
-    const given = request.headers['x-internal-token'];
-    if (typeof given === 'string' && safeEqual(given, internalToken)) {
+    if (hasInternalToken(request.headers, internalToken)) {
       request.user = { id: 'internal', role: 'service' };
       return;
     }

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EVENT_STREAMS, PAYMENT_EVENT_TYPES } from '@shop/contracts';
 import type { Outbox } from '@shop/events';
+import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import { withTransaction } from '../../db/transaction.js';
 import { type ChargeResult, type PaymentProvider, ProviderError } from '../sandbox/provider.js';
 import {
   idempotencyKeyReused,

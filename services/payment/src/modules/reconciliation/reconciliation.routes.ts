@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { problems } from '@shop/service-kit/fastify';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { Type } from 'typebox';
-import { problems } from '../../http/problem.schemas.js';
 import type { ReconciliationService } from './reconciliation.service.js';
 
 export interface ReconciliationRoutesOptions {

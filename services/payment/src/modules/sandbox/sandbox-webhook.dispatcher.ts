@@ -1,5 +1,5 @@
+import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import { withTransaction } from '../../db/transaction.js';
 import { SandboxRepository } from './sandbox.repository.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
 

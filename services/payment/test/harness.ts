@@ -1,0 +1,78 @@
+import { bootstrapService, type ServiceKit } from '@shop/service-kit';
+import { runMigrations } from '@shop/service-kit/migrate';
+import {
+  createTestEnvironment,
+  type TestEnvironment,
+  type TestEnvironmentWithTokens,
+  waitForRedisReady,
+} from '@shop/testing';
+import { useTestApp } from '@shop/testing/vitest';
+import type { FastifyInstance } from 'fastify';
+import { type ComposedPaymentService, composePaymentService } from '../src/compose.js';
+import { paymentConfigSchema } from '../src/config.js';
+
+export const MIGRATIONS = new URL('../migrations', import.meta.url);
+export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
+export const GATEWAY_KEY = 'sandbox-gateway-key-0123456789';
+
+/** One database (schema `payments` migrated), one Redis prefix and a token issuer per test file. */
+export type PaymentTestEnv = TestEnvironmentWithTokens;
+
+export function createPaymentTestEnv(label: string): Promise<PaymentTestEnv> {
+  return createTestEnvironment(label, {
+    migrate: (url) => runMigrations({ connectionString: url, schema: 'payments', dir: MIGRATIONS }),
+    tokens: true,
+  });
+}
+
+/** The payment service's environment on a test environment: the same keys main.ts parses. */
+export function paymentServiceEnv(env: TestEnvironment, extra: Record<string, string> = {}) {
+  return env.serviceEnv({
+    INTERNAL_API_TOKEN: INTERNAL_TOKEN,
+    PAYMENT_GATEWAY_KEY: GATEWAY_KEY,
+    SANDBOX_ASYNC_DELAY_MS: '0',
+    RECONCILIATION_LOCK_TTL_MS: '5000',
+    ...extra,
+  });
+}
+
+export interface RunningPaymentApp extends ComposedPaymentService {
+  kit: ServiceKit;
+  /** Base URL on 127.0.0.1 (the sandbox dispatcher posts its webhooks here). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The service main.ts runs (same config parse and wiring), listening on a free loopback port, without workers. */
+export async function startPaymentApp(
+  env: PaymentTestEnv,
+  options: { beforeListen?: (app: FastifyInstance) => void } = {},
+): Promise<RunningPaymentApp> {
+  const service = bootstrapService({
+    name: 'payment',
+    version: '0.0.0-test',
+    configSchema: paymentConfigSchema,
+    env: paymentServiceEnv(env),
+    installSignalHandlers: false,
+    kitOptions: { exit: () => {}, flushTelemetryOnShutdown: false },
+  });
+  const composed = await composePaymentService(service, '0.0.0-test');
+  options.beforeListen?.(composed.app);
+  await composed.app.listen({ port: 0, host: '127.0.0.1' });
+  await waitForRedisReady(composed.redis);
+  const { port } = composed.app.server.address() as { port: number };
+  return {
+    ...composed,
+    kit: service.kit,
+    url: `http://127.0.0.1:${port}`,
+    close: () => service.kit.shutdown('test finished'),
+  };
+}
+
+/** Per-file setup: environment and app in `beforeAll`, shut down and dropped in `afterAll`. */
+export function usePaymentApp(label: string) {
+  return useTestApp(
+    () => createPaymentTestEnv(label),
+    (env) => startPaymentApp(env),
+  );
+}
