@@ -1,30 +1,30 @@
-import { baseConfigSchema } from '@shop/service-kit';
+import { baseConfigSchema, durationMs } from '@shop/service-kit';
+import { jwtConfigSchema } from '@shop/service-kit/auth';
 import { z } from 'zod';
 
-const ms = (def: number) => z.coerce.number().int().min(0).default(def);
-
-/** The order service's environment: the kit's base keys plus upstreams, auth, saga timings. */
+/**
+ * The order service's environment: the kit's base keys plus upstreams, auth, saga timings.
+ * Durations (`*_MS`) accept units (`10s`); bare numbers are milliseconds.
+ */
 export const orderConfigSchema = baseConfigSchema.extend({
+  // USER_SERVICE_URL, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE: where access tokens are verified.
+  ...jwtConfigSchema.shape,
   SERVICE_NAME: z.string().min(1).default('order-service'),
   SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8082),
   PRODUCT_SERVICE_URL: z.url().default('http://127.0.0.1:8081'),
   PAYMENT_SERVICE_URL: z.url().default('http://127.0.0.1:8083'),
-  USER_SERVICE_URL: z.url().default('http://127.0.0.1:8080'),
-  JWKS_URL: z.url().optional(),
-  JWT_ISSUER: z.string().min(1).default('shop-user-service'),
-  JWT_AUDIENCE: z.string().min(1).default('shop'),
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** How long an order waits for its payment before it expires and releases its stock. */
   ORDER_PAYMENT_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** Extra time the product service keeps the reservation beyond the order TTL. */
   RESERVATION_TTL_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
-  ORDER_SWEEP_INTERVAL_MS: ms(1000),
-  OUTBOX_POLL_INTERVAL_MS: ms(200),
-  EVENTS_CLAIM_IDLE_MS: ms(30_000),
-  EVENTS_RECLAIM_INTERVAL_MS: ms(5_000),
+  ORDER_SWEEP_INTERVAL_MS: durationMs('ms', 1000),
+  OUTBOX_POLL_INTERVAL_MS: durationMs('ms', 200),
+  EVENTS_CLAIM_IDLE_MS: durationMs('ms', 30_000),
+  EVENTS_RECLAIM_INTERVAL_MS: durationMs('ms', 5_000),
   EVENTS_MAX_DELIVERIES: z.coerce.number().int().min(1).default(5),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
-  CIRCUIT_BREAKER_RESET_MS: ms(10_000),
+  CIRCUIT_BREAKER_RESET_MS: durationMs('ms', 10_000),
 });
 
 export type OrderConfig = z.output<typeof orderConfigSchema>;

@@ -1,110 +1,30 @@
-import type { AddressInfo } from 'node:net';
 import { EVENT_STREAMS } from '@shop/contracts';
 import { Outbox, streamKey } from '@shop/events';
-import { createServiceKit, type ServiceKit } from '@shop/service-kit';
-import { createJwtVerifier } from '@shop/service-kit/auth';
-import { createHttpClient, type HttpClient } from '@shop/service-kit/http-client';
-import { runMigrations } from '@shop/service-kit/migrate';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  getFreePort,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
 import { Redis } from 'ioredis';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import pg from 'pg';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, ORDERS_SCHEMA } from '../src/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ORDERS_SCHEMA } from '../src/app.js';
 import { IdempotencyStore } from '../src/modules/orders/idempotency.store.js';
 import { OrdersRepository } from '../src/modules/orders/orders.repository.js';
-import type { OrdersService } from '../src/modules/orders/orders.service.js';
 import { startWorkers } from '../src/workers.js';
+import { useOrderApp } from './harness.js';
 
 const ALICE = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
 const ADMIN = '00000000-0000-4000-8000-0000000000ad';
-let db: TestDatabase;
-let rp: TestRedisPrefix;
-let pool: pg.Pool;
-let redis: Redis;
-let kit: ServiceKit;
-let orders: OrdersService;
-let base: string;
-let server: import('node:http').Server;
-let clients: HttpClient[];
+// Upstreams point at ports nothing listens on: the real "dependency is down" situation.
+const running = useOrderApp('order');
 const tokens: Record<string, string> = {};
 const repo = new OrdersRepository();
 let n = 0;
 
 beforeAll(async () => {
-  db = await createTestDatabase('order');
-  rp = createTestRedisPrefix('order');
-  await runMigrations({
-    connectionString: db.url,
-    schema: 'orders',
-    dir: new URL('../migrations', import.meta.url),
-  });
-  kit = createServiceKit({
-    name: 'order-test',
-    logger: pino({ level: 'silent' }),
-    exit: () => {},
-    flushTelemetryOnShutdown: false,
-  });
-  pool = new pg.Pool({ connectionString: db.url, max: 10 });
-  redis = new Redis(rp.url, { keyPrefix: rp.prefix });
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   for (const [name, sub, role] of [
     ['alice', ALICE, 'customer'],
     ['bob', BOB, 'customer'],
     ['admin', ADMIN, 'admin'],
   ] as const) {
-    tokens[name] = await new SignJWT({ role })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject(sub)
-      .setIssuer('shop-user-service')
-      .setAudience('shop')
-      .setExpirationTime('10m')
-      .sign(privateKey);
+    tokens[name] = await running.env.tokens.sign({ role, sub });
   }
-  // Upstreams point at ports nothing listens on: the real "dependency is down" situation.
-  const down = `http://127.0.0.1:${await getFreePort()}`;
-  clients = ['product', 'payment'].map((name) =>
-    createHttpClient(kit, {
-      name,
-      baseUrl: down,
-      timeoutMs: 500,
-      retries: 1,
-      retryBaseDelayMs: 5,
-      breaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 },
-    }),
-  );
-  const built = buildApp({
-    kit,
-    pool,
-    redis,
-    verifier: createJwtVerifier({ jwks: { keys: [jwk] }, issuer: 'shop-user-service', audience: 'shop' }),
-    productClient: clients[0]!,
-    paymentClient: clients[1]!,
-    paymentTtlSeconds: 900,
-  });
-  orders = built.orders;
-  server = built.server;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  for (const c of clients ?? []) c.close();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  redis?.disconnect();
-  await pool?.end();
-  await db?.drop();
-  await rp?.cleanup();
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
@@ -118,7 +38,7 @@ const call = (
   body?: unknown,
   headers: Record<string, string> = {},
 ) =>
-  fetch(base + path, {
+  fetch(running.url + path, {
     method,
     headers: {
       ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}),
@@ -135,7 +55,7 @@ async function seedOrder(
   expiresInMs = 900_000,
 ) {
   const id = `7a000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
-  await repo.insertPending(pool, {
+  await repo.insertPending(running.pool, {
     id,
     userId,
     paymentMethod: 'tok_success',
@@ -146,7 +66,7 @@ async function seedOrder(
   });
   if (status !== 'PENDING') {
     await repo.markPriced(
-      pool,
+      running.pool,
       id,
       [{ product_id: 1, quantity: 2, unit_price: 1250, line_total: 2500, name: 'Mug', sku: 'MUG-1' }],
       2500,
@@ -154,14 +74,14 @@ async function seedOrder(
     );
   }
   if (status === 'PAID')
-    await repo.transition(pool, id, ['AWAITING_PAYMENT'], 'PAID', {
+    await repo.transition(running.pool, id, ['AWAITING_PAYMENT'], 'PAID', {
       paymentId: '5e000000-0000-4000-8000-000000000001',
     });
   return id;
 }
 
 async function outboxTypes(orderId: string): Promise<string[]> {
-  const { rows } = await pool.query(
+  const { rows } = await running.pool.query(
     'SELECT type FROM orders.outbox WHERE aggregate_id = $1 ORDER BY created_at',
     [orderId],
   );
@@ -169,7 +89,7 @@ async function outboxTypes(orderId: string): Promise<string[]> {
 }
 
 async function status(orderId: string) {
-  return (await repo.findById(pool, orderId))!.status;
+  return (await repo.findById(running.pool, orderId))!.status;
 }
 
 describe('POST /api/v1/orders validation', () => {
@@ -217,7 +137,7 @@ describe('POST /api/v1/orders validation', () => {
     const again = await call('POST', '/api/v1/orders', 'alice', { product_id: 1, quantity: 2 }, headers);
     expect(again.status).toBe(503);
     // The saga kept one PENDING order for the key; the sweeper expires it if no retry succeeds.
-    const { rows } = await pool.query(
+    const { rows } = await running.pool.query(
       `SELECT status FROM orders.orders WHERE user_id = $1 AND idempotency_key = 'down-1'`,
       [ALICE],
     );
@@ -238,7 +158,7 @@ describe('POST /api/v1/orders validation', () => {
 
 describe('idempotency store', () => {
   it('gives the key to one request, answers in-progress to the rest, then replays or reports a mismatch', async () => {
-    const store = new IdempotencyStore(redis, 60);
+    const store = new IdempotencyStore(running.redis, 60);
     const results = await Promise.all(Array.from({ length: 20 }, () => store.begin('u1', 'k', 'fp')));
     expect(results.filter((r) => r.kind === 'started')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'in_progress')).toHaveLength(19);
@@ -302,7 +222,7 @@ describe('reading and cancelling', () => {
 describe('payment callbacks and expiry', () => {
   async function publishPaymentEvent(type: string, data: Record<string, unknown>) {
     const outbox = new Outbox(ORDERS_SCHEMA); // a test-only producer writing straight to the stream
-    const client = await pool.connect();
+    const client = await running.pool.connect();
     try {
       await client.query('BEGIN');
       const env = await outbox.enqueue(client, {
@@ -312,9 +232,9 @@ describe('payment callbacks and expiry', () => {
         data,
       });
       await client.query('ROLLBACK');
-      const raw = new Redis(rp.url);
+      const raw = new Redis(running.env.redisPrefix.url);
       await raw.xadd(
-        streamKey(rp.prefix, EVENT_STREAMS.payments),
+        streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.payments),
         '*',
         'type',
         type,
@@ -322,7 +242,7 @@ describe('payment callbacks and expiry', () => {
         JSON.stringify(env),
       );
       await raw.xadd(
-        streamKey(rp.prefix, EVENT_STREAMS.payments),
+        streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.payments),
         '*',
         'type',
         type,
@@ -345,10 +265,7 @@ describe('payment callbacks and expiry', () => {
 
   it('marks orders PAID / PAYMENT_FAILED / REFUNDED from payment events, each event applied once', async () => {
     const workers = await startWorkers({
-      kit,
-      pool,
-      redis,
-      orders,
+      ...running,
       outboxPollIntervalMs: 20,
       sweepIntervalMs: 60_000,
       events: { claimIdleMs: 1000, reclaimIntervalMs: 1000, maxDeliveries: 3 },
@@ -388,7 +305,7 @@ describe('payment callbacks and expiry', () => {
       await waitFor(async () => (await status(paid)) === 'REFUNDED');
       expect(await outboxTypes(paid)).toEqual(['order.paid', 'order.cancelled']);
       expect(await outboxTypes(failed)).toEqual(['order.payment_failed']);
-      const paidEvent = await pool.query(
+      const paidEvent = await running.pool.query(
         `SELECT envelope FROM orders.outbox WHERE aggregate_id = $1 AND type = 'order.paid'`,
         [paid],
       );
@@ -399,8 +316,10 @@ describe('payment callbacks and expiry', () => {
         items: [{ product_id: 1, quantity: 2 }],
       });
       // The relay publishes the order events for the product service.
-      const raw = new Redis(rp.url);
-      await waitFor(async () => (await raw.xlen(streamKey(rp.prefix, EVENT_STREAMS.orders))) >= 3);
+      const raw = new Redis(running.env.redisPrefix.url);
+      await waitFor(
+        async () => (await raw.xlen(streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.orders))) >= 3,
+      );
       raw.disconnect();
     } finally {
       await workers.stop();
@@ -410,7 +329,11 @@ describe('payment callbacks and expiry', () => {
   it('expires unpaid orders after their TTL exactly once even with concurrent sweepers', async () => {
     const due = [await seedOrder(BOB, 'AWAITING_PAYMENT', -1000), await seedOrder(BOB, 'PENDING', -1000)];
     const fresh = await seedOrder(BOB, 'AWAITING_PAYMENT', 60_000);
-    const counts = await Promise.all([orders.expireDue(), orders.expireDue(), orders.expireDue()]);
+    const counts = await Promise.all([
+      running.orders.expireDue(),
+      running.orders.expireDue(),
+      running.orders.expireDue(),
+    ]);
     expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
     for (const id of due) {
       expect(await status(id)).toBe('EXPIRED');

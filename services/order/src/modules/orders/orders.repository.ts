@@ -1,4 +1,4 @@
-import type { Db } from '../../db/transaction.js';
+import type { Db } from '@shop/service-kit';
 
 export type OrderStatus =
   | 'PENDING'

@@ -8,10 +8,9 @@ import {
   type PaymentSucceededData,
 } from '@shop/contracts';
 import type { Outbox } from '@shop/events';
-import { DomainError, ValidationError } from '@shop/service-kit';
+import { type Db, DomainError, ValidationError, withTransaction } from '@shop/service-kit';
 import type { AuthUser } from '@shop/service-kit/auth';
 import type pg from 'pg';
-import { type Db, withTransaction } from '../../db/transaction.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import {
   dependencyUnavailable,

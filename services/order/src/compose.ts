@@ -1,0 +1,53 @@
+import { createDataClients, type DerivedConfig, type ServiceBootstrap } from '@shop/service-kit';
+import { createJwtVerifier, jwtVerifierOptionsFromConfig } from '@shop/service-kit/auth';
+import { createHttpClient } from '@shop/service-kit/http-client';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { buildApp, type OrderApp } from './app.js';
+import type { OrderConfig } from './config.js';
+
+export interface ComposedOrderService extends OrderApp {
+  pool: pg.Pool;
+  redis: Redis;
+}
+
+/**
+ * Everything the order service runs on, built from its parsed config: PostgreSQL pool and Redis
+ * client (wired into the kit), token verifier, the product and payment clients (closed on shutdown)
+ * and the app. `main.ts` adds the workers and listens; integration tests compose the same service
+ * from a test environment.
+ */
+export function composeOrderService(
+  { config, kit }: Pick<ServiceBootstrap<OrderConfig & DerivedConfig>, 'config' | 'kit'>,
+  version: string,
+): ComposedOrderService {
+  const { pool, redis } = createDataClients(kit, config);
+  const upstream = (name: string, baseUrl: string) =>
+    createHttpClient(kit, {
+      name,
+      baseUrl,
+      timeoutMs: config.SERVICE_TIMEOUT,
+      retries: config.SERVICE_RETRY,
+      headers: { 'X-Internal-Token': config.INTERNAL_API_TOKEN },
+      breaker: { resetTimeoutMs: config.CIRCUIT_BREAKER_RESET_MS },
+    });
+  const productClient = upstream('product', config.PRODUCT_SERVICE_URL);
+  const paymentClient = upstream('payment', config.PAYMENT_SERVICE_URL);
+  kit.onShutdown('http clients', () => {
+    productClient.close();
+    paymentClient.close();
+  });
+  const built = buildApp({
+    kit,
+    pool,
+    redis,
+    verifier: createJwtVerifier(jwtVerifierOptionsFromConfig(config)),
+    productClient,
+    paymentClient,
+    paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS,
+    reservationMarginSeconds: config.RESERVATION_TTL_MARGIN_SECONDS,
+    idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    version,
+  });
+  return { ...built, pool, redis };
+}
