@@ -78,6 +78,25 @@ describe('bootstrapService', () => {
     expect(signals.listenerCount('SIGTERM')).toBe(0);
   });
 
+  it('in-process: installs no signal handlers, and its shutdown neither exits nor flushes telemetry', async () => {
+    const signals = new EventEmitter();
+    const { lines, destination } = captureLines();
+    const { kit } = bootstrapService({
+      name: 'demo',
+      version: '0.0.1',
+      configSchema: serviceSchema,
+      env: { LOG_LEVEL: 'info' },
+      inProcess: true,
+      logDestination: destination,
+      kitOptions: { signalSource: signals },
+    });
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    // With the default exit (process.exit) vitest would fail this test: the worker must keep running.
+    await kit.shutdown('test finished');
+    expect(lines.find((l) => l.msg === 'shutdown complete')).toMatchObject({ failed: false });
+    expect(kit.isDraining()).toBe(true);
+  });
+
   it('throws one ConfigError listing every invalid key, base and service keys alike', () => {
     let error: unknown;
     try {

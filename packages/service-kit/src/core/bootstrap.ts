@@ -28,6 +28,12 @@ export interface BootstrapServiceOptions<S extends z.ZodObject> {
   env: Env;
   /** Install SIGTERM/SIGINT handlers (default true; in-process tests pass false). */
   installSignalHandlers?: boolean;
+  /**
+   * The service runs inside another process (an integration test): no signal handlers, `exit` does
+   * nothing and the shutdown does not flush telemetry, so `kit.shutdown()` closes the service and
+   * leaves the test worker running. `kitOptions` still win.
+   */
+  inProcess?: boolean;
   /** Passed to `createServiceKit` (tests inject `exit`, `sleep`, `signalSource`, …). */
   kitOptions?: Omit<ServiceKitOptions, 'name' | 'version' | 'logger' | 'shutdown'>;
   /** Where log lines go (tests capture them); stdout by default. */
@@ -59,13 +65,14 @@ export function bootstrapService<S extends z.ZodObject>(
   });
   logger.info({ version: options.version, config: redactConfig(config) }, `starting ${options.name} service`);
   const kit = createServiceKit({
+    ...(options.inProcess ? { exit: () => {}, flushTelemetryOnShutdown: false } : {}),
     ...options.kitOptions,
     name: options.name,
     version: options.version,
     logger,
     shutdown: { delayMs: base.SHUTDOWN_DELAY_MS, timeoutMs: base.SHUTDOWN_TIMEOUT_MS },
   });
-  if (options.installSignalHandlers !== false) kit.installSignalHandlers();
+  if ((options.installSignalHandlers ?? !options.inProcess) !== false) kit.installSignalHandlers();
   return { config, logger, kit };
 }
 
