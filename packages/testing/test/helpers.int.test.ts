@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import pg from 'pg';
@@ -7,6 +8,7 @@ import {
   createTestEnvironment,
   createTestTokenIssuer,
   getFreePort,
+  listenOnLoopback,
   type TestEnvironment,
   waitForRedisReady,
 } from '../src/index.js';
@@ -151,6 +153,34 @@ describe('waitForRedisReady', () => {
     const down = new Redis(`redis://127.0.0.1:${await getFreePort()}`, { retryStrategy: () => null });
     await expect(waitForRedisReady(down, 2_000)).rejects.toThrow(/ECONNREFUSED|not ready/);
     down.disconnect();
+  });
+});
+
+describe('listenOnLoopback', () => {
+  it('listens through the kit on a free loopback port, waits for Redis and closes through the kit', async () => {
+    const calls: string[] = [];
+    const server = http.createServer((_req, res) => res.end('ok'));
+    // The two lifecycle calls of a service kit, as the real kit performs them.
+    const kit = {
+      listen: (s: http.Server, port: number, host?: string) =>
+        new Promise<http.Server>((resolve) => {
+          calls.push(`listen ${port} ${host}`);
+          s.listen(port, host, () => resolve(s));
+        }),
+      shutdown: async (reason: string) => {
+        calls.push(`shutdown ${reason}`);
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const running = await listenOnLoopback(kit, server, { redis });
+    expect(redis.status).toBe('ready');
+    expect(running.url).toBe(`http://127.0.0.1:${running.port}`);
+    expect(await (await fetch(running.url)).text()).toBe('ok');
+    await running.close();
+    expect(calls).toEqual(['listen 0 127.0.0.1', 'shutdown test finished']);
+    expect(server.listening).toBe(false);
+    redis.disconnect();
   });
 });
 
