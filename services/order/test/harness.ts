@@ -1,12 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import { bootstrapService, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import {
   createTestEnvironment,
   getFreePort,
+  type LoopbackService,
+  listenOnLoopback,
   type TestEnvironment,
   type TestEnvironmentWithTokens,
-  waitForRedisReady,
 } from '@shop/testing';
 import { useTestApp } from '@shop/testing/vitest';
 import { type ComposedOrderService, composeOrderService } from '../src/compose.js';
@@ -14,6 +14,7 @@ import { orderConfigSchema } from '../src/config.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
+const TEST_VERSION = '0.0.0-test';
 
 /** One database (schema `orders` migrated), one Redis prefix and a token issuer per test file. */
 export type OrderTestEnv = TestEnvironmentWithTokens;
@@ -45,11 +46,8 @@ export async function orderServiceEnv(env: TestEnvironment, extra: Record<string
   });
 }
 
-export interface RunningOrderApp extends ComposedOrderService {
+export interface RunningOrderApp extends ComposedOrderService, LoopbackService {
   kit: ServiceKit;
-  /** Base URL on 127.0.0.1. */
-  url: string;
-  close(): Promise<void>;
 }
 
 /** The service main.ts runs (same config parse and wiring), listening on a free loopback port, without workers. */
@@ -59,22 +57,14 @@ export async function startOrderApp(
 ): Promise<RunningOrderApp> {
   const service = bootstrapService({
     name: 'order',
-    version: '0.0.0-test',
+    version: TEST_VERSION,
     configSchema: orderConfigSchema,
     env: await orderServiceEnv(env, extra),
-    installSignalHandlers: false,
-    kitOptions: { exit: () => {}, flushTelemetryOnShutdown: false },
+    inProcess: true,
   });
-  const composed = composeOrderService(service, '0.0.0-test');
-  await service.kit.listen(composed.server, 0, '127.0.0.1');
-  await waitForRedisReady(composed.redis);
-  const { port } = composed.server.address() as AddressInfo;
-  return {
-    ...composed,
-    kit: service.kit,
-    url: `http://127.0.0.1:${port}`,
-    close: () => service.kit.shutdown('test finished'),
-  };
+  const composed = composeOrderService(service, TEST_VERSION);
+  const listening = await listenOnLoopback(service.kit, composed.server, { redis: composed.redis });
+  return { ...composed, ...listening, kit: service.kit };
 }
 
 /** Per-file setup: environment and app in `beforeAll`, shut down and dropped in `afterAll`. */

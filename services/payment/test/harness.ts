@@ -2,9 +2,10 @@ import { bootstrapService, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import {
   createTestEnvironment,
+  type LoopbackService,
+  listenOnLoopback,
   type TestEnvironment,
   type TestEnvironmentWithTokens,
-  waitForRedisReady,
 } from '@shop/testing';
 import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { paymentConfigSchema } from '../src/config.js';
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
 export const GATEWAY_KEY = 'sandbox-gateway-key-0123456789';
+const TEST_VERSION = '0.0.0-test';
 
 /** One database (schema `payments` migrated), one Redis prefix and a token issuer per test file. */
 export type PaymentTestEnv = TestEnvironmentWithTokens;
@@ -36,11 +38,8 @@ export function paymentServiceEnv(env: TestEnvironment, extra: Record<string, st
   });
 }
 
-export interface RunningPaymentApp extends ComposedPaymentService {
+export interface RunningPaymentApp extends ComposedPaymentService, LoopbackService {
   kit: ServiceKit;
-  /** Base URL on 127.0.0.1 (the sandbox dispatcher posts its webhooks here). */
-  url: string;
-  close(): Promise<void>;
 }
 
 /** The service main.ts runs (same config parse and wiring), listening on a free loopback port, without workers. */
@@ -50,23 +49,16 @@ export async function startPaymentApp(
 ): Promise<RunningPaymentApp> {
   const service = bootstrapService({
     name: 'payment',
-    version: '0.0.0-test',
+    version: TEST_VERSION,
     configSchema: paymentConfigSchema,
     env: paymentServiceEnv(env),
-    installSignalHandlers: false,
-    kitOptions: { exit: () => {}, flushTelemetryOnShutdown: false },
+    inProcess: true,
   });
-  const composed = await composePaymentService(service, '0.0.0-test');
+  const composed = await composePaymentService(service, TEST_VERSION);
   options.beforeListen?.(composed.app);
-  await composed.app.listen({ port: 0, host: '127.0.0.1' });
-  await waitForRedisReady(composed.redis);
-  const { port } = composed.app.server.address() as { port: number };
-  return {
-    ...composed,
-    kit: service.kit,
-    url: `http://127.0.0.1:${port}`,
-    close: () => service.kit.shutdown('test finished'),
-  };
+  await composed.app.ready();
+  const listening = await listenOnLoopback(service.kit, composed.app.server, { redis: composed.redis });
+  return { ...composed, ...listening, kit: service.kit };
 }
 
 /** Per-file setup: environment and app in `beforeAll`, shut down and dropped in `afterAll`. */
