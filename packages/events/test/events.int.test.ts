@@ -2,12 +2,7 @@ import { context, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { EventEnvelope } from '@shop/contracts';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
+import { createTestEnvironment, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -22,20 +17,27 @@ import {
 } from '../src/index.js';
 
 const SCHEMA = 'evtest';
-let db: TestDatabase;
-let redisPrefix: TestRedisPrefix;
+let env: TestEnvironment;
 let pool: pg.Pool;
 let redis: Redis;
 let prefix: string;
 let run = 0;
 
 beforeAll(async () => {
-  db = await createTestDatabase('events');
-  redisPrefix = createTestRedisPrefix('events');
-  pool = new pg.Pool({ connectionString: db.url, max: 10 });
-  await pool.query(eventTablesSql(SCHEMA));
-  await pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, note text)`);
-  redis = new Redis(redisPrefix.url, { keyPrefix: redisPrefix.prefix });
+  env = await createTestEnvironment('events', {
+    migrate: async (url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(eventTablesSql(SCHEMA));
+        await client.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, note text)`);
+      } finally {
+        await client.end();
+      }
+    },
+  });
+  pool = new pg.Pool({ connectionString: env.db.url, max: 10 });
+  redis = new Redis(env.redisPrefix.url, { keyPrefix: env.redisPrefix.prefix });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 });
@@ -43,16 +45,15 @@ beforeAll(async () => {
 afterAll(async () => {
   context.disable();
   propagation.disable();
-  redis.disconnect();
-  await pool.end();
-  await db.drop();
-  await redisPrefix.cleanup();
+  redis?.disconnect();
+  await pool?.end();
+  await env?.teardown();
 });
 
 beforeEach(async () => {
   // Each test gets its own stream namespace under the file's prefix, and a clean outbox.
   run++;
-  prefix = `${redisPrefix.prefix}t${run}:`;
+  prefix = `${env.redisPrefix.prefix}t${run}:`;
   await pool.query(`TRUNCATE ${SCHEMA}.outbox, ${SCHEMA}.processed_events, ${SCHEMA}.effects`);
 });
 
@@ -62,9 +63,9 @@ async function enqueueCommitted(type: string, data: Record<string, unknown> = {}
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const env = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg-1', data });
+    const envelope = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg-1', data });
     await client.query('COMMIT');
-    return env;
+    return envelope;
   } finally {
     client.release();
   }
@@ -102,7 +103,24 @@ async function effects(): Promise<string[]> {
   return rows.map((r) => r.note);
 }
 
-const raw = () => new Redis(redisPrefix.url);
+const raw = () => new Redis(env.redisPrefix.url);
+
+/** Publishes every committed outbox row once, as one relay pass. */
+async function relayOnce(): Promise<void> {
+  const r = relay();
+  await r.publishBatch();
+  await r.stop();
+}
+
+/** Messages of the test stream read by the group but not acknowledged yet. */
+async function pendingCount(): Promise<number> {
+  const conn = raw();
+  try {
+    return ((await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number])[0];
+  } finally {
+    conn.disconnect();
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('outbox + relay', () => {
@@ -124,8 +142,8 @@ describe('outbox + relay', () => {
     expect(entries).toHaveLength(1);
     const fields = entries[0]![1];
     expect(fields[fields.indexOf('type') + 1]).toBe('order.paid');
-    const env = JSON.parse(fields[fields.indexOf('event') + 1]!);
-    expect(env).toMatchObject({ type: 'order.paid', aggregate_id: 'agg-1', data: { n: 1 } });
+    const published = JSON.parse(fields[fields.indexOf('event') + 1]!);
+    expect(published).toMatchObject({ type: 'order.paid', aggregate_id: 'agg-1', data: { n: 1 } });
   });
 
   it('publishes each row exactly once when several relays run concurrently', async () => {
@@ -174,12 +192,10 @@ describe('outbox + relay', () => {
       spanId: '00f067aa0ba902b7',
       traceFlags: TraceFlags.SAMPLED,
     });
-    const env = await context.with(parent, () => enqueueCommitted('order.paid'));
-    expect(env.traceparent).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
+    const envelope = await context.with(parent, () => enqueueCommitted('order.paid'));
+    expect(envelope.traceparent).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
 
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    await relayOnce();
     let seenTraceId: string | undefined;
     const c = consumer({
       'order.paid': async () => {
@@ -196,18 +212,13 @@ describe('outbox + relay', () => {
 describe('stream consumer', () => {
   it('applies the handler in the same transaction as the dedup record and acknowledges after commit', async () => {
     await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    await relayOnce();
     const c = consumer({ 'order.paid': recordEffect });
     await c.ensureGroups();
     expect(await c.pollOnce()).toBe(1);
     await c.stop();
     expect(await effects()).toEqual(['order.paid']);
-    const conn = raw();
-    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
-    conn.disconnect();
-    expect(pending[0]).toBe(0);
+    expect(await pendingCount()).toBe(0);
   });
 
   it('treats a redelivered event (same id published twice) as a no-op', async () => {
@@ -244,9 +255,7 @@ describe('stream consumer', () => {
 
   it('retries a message whose handler failed, rolling back its partial effects', async () => {
     await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    await relayOnce();
     let calls = 0;
     const c = consumer({
       'order.paid': async (e, tx) => {
@@ -267,9 +276,7 @@ describe('stream consumer', () => {
 
   it('reclaims a message left pending by a dead consumer', async () => {
     await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    await relayOnce();
     const live = consumer({ 'order.paid': recordEffect }, { consumerName: 'live' });
     await live.ensureGroups();
     // A consumer that read the message and died before processing it.
@@ -289,18 +296,15 @@ describe('stream consumer', () => {
     expect(await live.pollOnce(10)).toBe(0);
     await sleep(80);
     expect(await live.reclaimOnce()).toBe(1);
-    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
     conn.disconnect();
     await live.stop();
     expect(await effects()).toEqual(['order.paid']);
-    expect(pending[0]).toBe(0);
+    expect(await pendingCount()).toBe(0);
   });
 
   it('parks a message in the dead-letter stream after maxDeliveries failures and acknowledges it', async () => {
-    const env = await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    const envelope = await enqueueCommitted('order.paid');
+    await relayOnce();
     let calls = 0;
     const registry = new Registry();
     const c = consumer(
@@ -322,13 +326,12 @@ describe('stream consumer', () => {
     expect(calls).toBe(3);
     const conn = raw();
     const dlq = await conn.xrange(deadLetterKey(prefix, 'orders'), '-', '+');
-    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
     conn.disconnect();
     expect(dlq).toHaveLength(1);
     const fields = dlq[0]![1];
     expect(fields[fields.indexOf('error') + 1]).toBe('always broken');
-    expect(JSON.parse(fields[fields.indexOf('event') + 1]!).id).toBe(env.id);
-    expect(pending[0]).toBe(0);
+    expect(JSON.parse(fields[fields.indexOf('event') + 1]!).id).toBe(envelope.id);
+    expect(await pendingCount()).toBe(0);
     const metrics = await registry.getSingleMetricAsString('events_consumed_total');
     expect(metrics).toContain('outcome="dead_lettered"');
   });
@@ -348,17 +351,12 @@ describe('stream consumer', () => {
 
   it('acknowledges events of types it has no handler for', async () => {
     await enqueueCommitted('order.unknown');
-    const r = relay();
-    await r.publishBatch();
-    await r.stop();
+    await relayOnce();
     const c = consumer({ 'order.paid': recordEffect });
     await c.ensureGroups();
     expect(await c.pollOnce()).toBe(1);
     await c.stop();
-    const conn = raw();
-    const pending = (await conn.xpending(streamKey(prefix, 'orders'), 'test-group')) as [number];
-    conn.disconnect();
-    expect(pending[0]).toBe(0);
+    expect(await pendingCount()).toBe(0);
   });
 
   it('delivers end to end with the background relay and consumer loops running', async () => {

@@ -233,22 +233,17 @@ describe('payment callbacks and expiry', () => {
       });
       await client.query('ROLLBACK');
       const raw = new Redis(running.env.redisPrefix.url);
-      await raw.xadd(
-        streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.payments),
-        '*',
-        'type',
-        type,
-        'event',
-        JSON.stringify(env),
-      );
-      await raw.xadd(
-        streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.payments),
-        '*',
-        'type',
-        type,
-        'event',
-        JSON.stringify(env),
-      );
+      // Published twice: at-least-once delivery must still apply the event once.
+      for (let i = 0; i < 2; i++) {
+        await raw.xadd(
+          streamKey(running.env.redisPrefix.prefix, EVENT_STREAMS.payments),
+          '*',
+          'type',
+          type,
+          'event',
+          JSON.stringify(env),
+        );
+      }
       raw.disconnect();
     } finally {
       client.release();

@@ -77,6 +77,14 @@ const toRefund = (r: RefundRow): Refund => ({
   created_at: r.created_at.toISOString(),
 });
 
+// The provider is idempotent on `reference` (the payment id), so a charge may be sent again safely.
+const chargeRequestOf = (row: PaymentRow) => ({
+  reference: row.id,
+  amount: Number(row.amount),
+  currency: row.currency.trim(),
+  paymentMethod: row.payment_method,
+});
+
 /** Fingerprint of a request body, to tell a retry (same body) from a reused key (different body). */
 export const requestHash = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
@@ -213,12 +221,7 @@ export class PaymentsService {
         try {
           result =
             (await this.deps.provider.findCharge(row.id)) ??
-            (await this.deps.provider.charge({
-              reference: row.id,
-              amount: Number(row.amount),
-              currency: row.currency.trim(),
-              paymentMethod: row.payment_method,
-            }));
+            (await this.deps.provider.charge(chargeRequestOf(row)));
         } catch (err) {
           result = this.providerFailure(err);
         }
@@ -324,12 +327,7 @@ export class PaymentsService {
   private async charge(row: PaymentRow): Promise<Payment> {
     let result: ChargeResult;
     try {
-      result = await this.deps.provider.charge({
-        reference: row.id,
-        amount: Number(row.amount),
-        currency: row.currency.trim(),
-        paymentMethod: row.payment_method,
-      });
+      result = await this.deps.provider.charge(chargeRequestOf(row));
     } catch (err) {
       result = this.providerFailure(err);
     }
