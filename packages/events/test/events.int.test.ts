@@ -112,6 +112,16 @@ async function relayOnce(): Promise<void> {
   await r.stop();
 }
 
+/** One event published twice: a relay that crashed after XADD and before COMMIT sends the row again. */
+async function publishTwice(type: string): Promise<void> {
+  await enqueueCommitted(type);
+  const r = relay();
+  await r.publishBatch();
+  await pool.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL`);
+  await r.publishBatch();
+  await r.stop();
+}
+
 /** Messages of the test stream read by the group but not acknowledged yet. */
 async function pendingCount(): Promise<number> {
   const conn = raw();
@@ -222,13 +232,7 @@ describe('stream consumer', () => {
   });
 
   it('treats a redelivered event (same id published twice) as a no-op', async () => {
-    await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    // Simulates a relay that crashed after XADD and before COMMIT: the row goes out again.
-    await pool.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL`);
-    await r.publishBatch();
-    await r.stop();
+    await publishTwice('order.paid');
     const c = consumer({ 'order.paid': recordEffect });
     await c.ensureGroups();
     expect(await c.pollOnce()).toBe(2);
@@ -237,12 +241,7 @@ describe('stream consumer', () => {
   });
 
   it('leaves deduplication to the handler when dedup is off (idempotent handlers)', async () => {
-    await enqueueCommitted('order.paid');
-    const r = relay();
-    await r.publishBatch();
-    await pool.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL`);
-    await r.publishBatch();
-    await r.stop();
+    await publishTwice('order.paid');
     let calls = 0;
     const c = consumer({ 'order.paid': async () => void calls++ }, { dedup: false });
     await c.ensureGroups();

@@ -85,6 +85,24 @@ const chargeRequestOf = (row: PaymentRow) => ({
   paymentMethod: row.payment_method,
 });
 
+/** The event a settled payment emits (`payment.succeeded` / `payment.failed`); none while it is open. */
+function resultEvent(p: Payment): { type: string; data: Record<string, unknown> } | undefined {
+  const base = { payment_id: p.id, order_id: p.order_id, amount: p.amount, currency: p.currency };
+  if (p.status === 'succeeded') {
+    return {
+      type: PAYMENT_EVENT_TYPES.succeeded,
+      data: { ...base, provider: p.provider, provider_ref: p.provider_ref },
+    };
+  }
+  if (p.status === 'failed') {
+    return {
+      type: PAYMENT_EVENT_TYPES.failed,
+      data: { ...base, failure_code: p.failure_code ?? 'failed', failure_message: p.failure_message },
+    };
+  }
+  return undefined;
+}
+
 /** Fingerprint of a request body, to tell a retry (same body) from a reused key (different body). */
 export const requestHash = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
@@ -174,33 +192,12 @@ export class PaymentsService {
       });
       if (!updated) return undefined;
       const p = toPayment(updated);
-      if (p.status === 'succeeded') {
+      const event = resultEvent(p);
+      if (event) {
         await this.deps.outbox.enqueue(db, {
           stream: EVENT_STREAMS.payments,
-          type: PAYMENT_EVENT_TYPES.succeeded,
           aggregateId: p.order_id,
-          data: {
-            payment_id: p.id,
-            order_id: p.order_id,
-            amount: p.amount,
-            currency: p.currency,
-            provider: p.provider,
-            provider_ref: p.provider_ref,
-          },
-        });
-      } else if (p.status === 'failed') {
-        await this.deps.outbox.enqueue(db, {
-          stream: EVENT_STREAMS.payments,
-          type: PAYMENT_EVENT_TYPES.failed,
-          aggregateId: p.order_id,
-          data: {
-            payment_id: p.id,
-            order_id: p.order_id,
-            amount: p.amount,
-            currency: p.currency,
-            failure_code: p.failure_code ?? 'failed',
-            failure_message: p.failure_message,
-          },
+          ...event,
         });
       }
       return p;
