@@ -5,12 +5,7 @@ import { EVENT_STREAMS, type EventEnvelope } from '@shop/contracts';
 import { streamKey } from '@shop/events';
 import { createLogger, createServiceKit, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
+import { createTestEnvironment, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +13,7 @@ import { createInventoryConsumer } from '../src/modules/inventory/inventory.cons
 import { createProductModules, type ProductModules } from '../src/modules.js';
 import type { BackgroundWorker } from '../src/workers/background-worker.js';
 
-let db: TestDatabase;
-let rp: TestRedisPrefix;
+let env: TestEnvironment;
 let pool: pg.Pool;
 let redis: Redis;
 let raw: Redis;
@@ -29,22 +23,23 @@ let consumer: BackgroundWorker;
 let productId: number;
 
 beforeAll(async () => {
-  db = await createTestDatabase('product_events');
-  rp = createTestRedisPrefix('product_events');
-  await runMigrations({
-    connectionString: db.url,
-    schema: 'catalog',
-    dir: new URL('../migrations', import.meta.url),
+  env = await createTestEnvironment('product_events', {
+    migrate: (url) =>
+      runMigrations({
+        connectionString: url,
+        schema: 'catalog',
+        dir: new URL('../migrations', import.meta.url),
+      }),
   });
   kit = createServiceKit({
-    name: 'product-test',
+    name: 'product',
     logger: createLogger({ name: 'product-test', level: 'silent' }),
     exit: () => {},
     flushTelemetryOnShutdown: false,
   });
-  pool = new pg.Pool({ connectionString: db.url, max: 6 });
-  redis = new Redis(rp.url, { keyPrefix: rp.prefix });
-  raw = new Redis(rp.url);
+  pool = new pg.Pool({ connectionString: env.db.url, max: 6 });
+  redis = new Redis(env.redisPrefix.url, { keyPrefix: env.redisPrefix.prefix });
+  raw = new Redis(env.redisPrefix.url);
   modules = createProductModules({ kit, pool });
   productId = (
     await modules.products.create({
@@ -71,11 +66,13 @@ afterAll(async () => {
   raw?.disconnect();
   redis?.disconnect();
   await pool?.end();
-  await db?.drop();
-  await rp?.cleanup();
+  await env?.teardown();
 });
 
-async function publish(type: string, data: Record<string, unknown>, times = 1): Promise<void> {
+const ordersStream = () => streamKey(env.redisPrefix.prefix, EVENT_STREAMS.orders);
+
+/** Publishes one envelope `times` times (the same event id: a redelivery) and returns it. */
+async function publish(type: string, data: Record<string, unknown>, times = 1): Promise<EventEnvelope> {
   const envelope: EventEnvelope = {
     id: randomUUID(),
     type,
@@ -85,15 +82,18 @@ async function publish(type: string, data: Record<string, unknown>, times = 1): 
     traceparent: null,
   };
   for (let i = 0; i < times; i++) {
-    await raw.xadd(
-      streamKey(rp.prefix, EVENT_STREAMS.orders),
-      '*',
-      'type',
-      type,
-      'event',
-      JSON.stringify(envelope),
-    );
+    await raw.xadd(ordersStream(), '*', 'type', type, 'event', JSON.stringify(envelope));
   }
+  return envelope;
+}
+
+/** `events_consumed_total` of one event type and outcome on the consumer's registry. */
+async function consumed(type: string, outcome: string): Promise<number> {
+  const metric = kit.registry.getSingleMetric('events_consumed_total');
+  const values = metric ? (await metric.get()).values : [];
+  return values
+    .filter((v) => v.labels.type === type && v.labels.outcome === outcome)
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 async function reserve(quantity: number): Promise<string> {
@@ -141,6 +141,37 @@ describe('inventory consumer', () => {
     expect(await stock()).toBe(before);
   });
 
+  it('records a redelivered order.paid once and skips the second delivery as a duplicate', async () => {
+    const orderId = await reserve(2);
+    const before = await stock();
+    const processed = await consumed('order.paid', 'processed');
+    const duplicates = await consumed('order.paid', 'duplicate');
+    // Paid, then refunded (stock back): a late second delivery of order.paid must change nothing.
+    const paid = {
+      order_id: orderId,
+      user_id: 'u1',
+      payment_id: randomUUID(),
+      total: 2000,
+      currency: 'USD',
+      items: [{ product_id: productId, quantity: 2 }],
+    };
+    const envelope = await publish('order.paid', paid);
+    await until(() => reservationStatus(orderId), 'COMMITTED');
+    await publish('order.cancelled', released(orderId, 'cancelled_after_payment', true));
+    await until(() => reservationStatus(orderId), 'RETURNED');
+    await raw.xadd(ordersStream(), '*', 'type', 'order.paid', 'event', JSON.stringify(envelope));
+    await until(() => consumed('order.paid', 'duplicate'), duplicates + 1);
+
+    expect(await consumed('order.paid', 'processed')).toBe(processed + 1);
+    const { rows } = await pool.query(
+      'SELECT consumer, event_type FROM catalog.processed_events WHERE event_id = $1',
+      [envelope.id],
+    );
+    expect(rows).toEqual([{ consumer: 'product-service', event_type: 'order.paid' }]);
+    expect(await reservationStatus(orderId)).toBe('RETURNED');
+    expect(await stock()).toBe(before + 2);
+  });
+
   it('releases the stock on order.payment_failed, order.expired and order.cancelled', async () => {
     for (const type of ['order.payment_failed', 'order.expired', 'order.cancelled']) {
       const before = await stock();
@@ -163,7 +194,7 @@ describe('inventory consumer', () => {
 
   it('acknowledges a release for an order that never reserved anything', async () => {
     await publish('order.expired', released(randomUUID(), 'payment_timeout'));
-    const key = streamKey(rp.prefix, EVENT_STREAMS.orders);
+    const key = ordersStream();
     for (let i = 0; i < 100; i++) {
       const [pending] = (await raw.xpending(key, 'product-service')) as [number];
       if (pending === 0) break;

@@ -74,16 +74,18 @@ export function inventoryEventHandlers(inventory: InventoryService, logger: Serv
 }
 
 /**
- * The product service's member of consumer group `product-service` on the `orders` stream.
- * Commit, release and restock are idempotent state transitions of the reservation (a second call
- * changes nothing), so redelivered events are no-ops without a processed-events table.
+ * The product service's member of consumer group `product-service` on the `orders` stream, with
+ * dedup: each event id is recorded in `catalog.processed_events`, so a redelivered event is a no-op
+ * (and a late duplicate of `order.paid` after a refund is not mistaken for a paid order without
+ * stock). The inventory transitions commit in their own transaction before the dedup row; if that
+ * second commit fails the event is redelivered and the transitions, idempotent by themselves,
+ * change nothing.
  */
 export function createInventoryConsumer(o: InventoryConsumerOptions): BackgroundWorker {
   const consumer = new StreamConsumer({
     pool: o.pool,
     redis: o.redis,
     schema: 'catalog',
-    dedup: false,
     group: 'product-service',
     streams: [EVENT_STREAMS.orders],
     handlers: inventoryEventHandlers(o.inventory, o.kit.logger),
