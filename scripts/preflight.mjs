@@ -33,9 +33,11 @@ if (missing.length > 0) {
       'Shop tests need a real PostgreSQL and Redis, and these are unreachable:',
       ...missing,
       '',
-      'Start them with:  docker compose up -d postgres redis',
-      '(then export DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres REDIS_URL=redis://:redis@127.0.0.1:6379',
-      ' if you use the compose ones) or point DATABASE_URL / REDIS_URL at your own servers.',
+      'Start them with Docker (the compose ones, published on loopback):',
+      '  docker compose -f docker-compose.yml -f docker-compose.data-ports.yml up -d postgres redis',
+      '  export DATABASE_URL=postgres://shop:dev-only-postgres-password@127.0.0.1:5432/postgres',
+      '  export REDIS_URL=redis://:dev-only-redis-password@127.0.0.1:6379',
+      'or point DATABASE_URL (a role that may create databases) and REDIS_URL at your own servers.',
     ].join('\n'),
   );
   process.exit(1);

@@ -31,7 +31,8 @@ if (!engine.available)
 const docker = engine.available ? engine.docker : 'docker';
 const composeCmd = engine.available ? engine.compose : ['docker-compose'];
 
-const TAG = 'containertest';
+// Unique per run: two runs on one engine (a developer's and CI's) must not remove each other's images.
+const TAG = `containertest-${randomBytes(4).toString('hex')}`;
 const revision = run('git', ['rev-parse', 'HEAD']).trim();
 const composeFile = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), {
   merge: true,

@@ -70,7 +70,12 @@ export function runAsync(cmd: string, args: string[]): Promise<{ code: number; o
 export function npmCaFile(): string | undefined {
   const candidates = [process.env.NODE_EXTRA_CA_CERTS];
   try {
-    candidates.push(execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim());
+    candidates.push(
+      execFileSync('npm', ['config', 'get', 'cafile', '--workspaces=false'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+    );
   } catch {
     // npm without a cafile setting
   }
