@@ -161,6 +161,23 @@ describe.each(adapters)('HTTP contract (%s adapter, real process)', (adapter) =>
       expect(response.json()).toMatchObject({ status: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' });
     });
 
+    it('accepts a body-less POST as fetch sends it (Content-Length: 0, no Content-Type)', async () => {
+      const response = await fetch(`${app.url}/items/7/archive`, { method: 'POST' });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ archived: '7', body: null });
+      const declared = await httpRequest(`${app.url}/items/8/archive`, {
+        method: 'POST',
+        headers: { 'content-length': '0' },
+      });
+      expect(declared.status).toBe(200);
+    });
+
+    it('still answers a non-empty body without a Content-Type with 415', async () => {
+      const response = await httpRequest(`${app.url}/items/9/archive`, { method: 'POST', body: 'x' });
+      expect(response.status).toBe(415);
+      expect(response.json()).toMatchObject({ code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' });
+    });
+
     it('answers malformed JSON with a 400 problem that does not echo the input', async () => {
       const response = await httpRequest(`${app.url}/items`, {
         method: 'POST',

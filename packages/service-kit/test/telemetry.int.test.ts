@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { stopAllServiceProcesses } from '@shop/testing';
+import { getFreePort, stopAllServiceProcesses } from '@shop/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adapters, byMessage, startFixture } from './helpers/fixture-process.js';
 import { httpRequest } from './helpers/http-client.js';
@@ -104,6 +104,27 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
     expect(serverSpans.some((s) => s.traceId === rejected.trace_id)).toBe(true);
     // Probe traffic (the launcher polled /healthz) creates no spans.
     expect(collector.spans.some((s) => JSON.stringify(s.attributes).includes('/healthz'))).toBe(false);
+  });
+
+  it('exits 0 after a clean drain even when the trace collector is unreachable', {
+    timeout: 60_000,
+  }, async () => {
+    const closed = await getFreePort();
+    const app = await startFixture(
+      adapter,
+      {
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
+    );
+    expect((await httpRequest(`${app.url}/items/7`)).status).toBe(200);
+    app.signal('SIGTERM');
+    expect((await app.waitForExit(30_000)).code).toBe(0);
+    const complete = await app.waitForLog(byMessage('shutdown complete'));
+    expect(complete.failed).toBe(false);
   });
 
   it('does nothing when OTEL_SDK_DISABLED=true: no export, no trace ids', async () => {

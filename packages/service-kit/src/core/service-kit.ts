@@ -111,7 +111,16 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
     exit(code);
   };
 
-  if (options.flushTelemetryOnShutdown !== false) hooks.push({ name: 'telemetry', hook: flushTelemetry });
+  // Best effort: an unreachable trace collector loses spans, but must not turn a clean drain into exit 1
+  // (the orchestrator would count it as a crash).
+  if (options.flushTelemetryOnShutdown !== false)
+    hooks.push({
+      name: 'telemetry',
+      hook: () =>
+        flushTelemetry().catch((err: unknown) =>
+          logger.warn({ err }, 'telemetry flush failed; buffered spans were dropped'),
+        ),
+    });
 
   const onDeadline = () => {
     logger.error(

@@ -41,6 +41,11 @@ export function expressRouteTemplate(req: Request): string | undefined {
   return `${base}${path === '/' && base ? '' : path}`;
 }
 
+/** `Content-Length: 0` and no chunked transfer: the request carries no body at all. */
+function declaresEmptyBody(req: Request): boolean {
+  return req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined;
+}
+
 /**
  * The express adapter, part 1 (before the routes): request logger and metrics, /healthz /readyz
  * /metrics, 415 for non-JSON bodies and the JSON body parser with a size limit.
@@ -80,8 +85,10 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
   }
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    // req.is() is null without a body and false when a body has another type.
-    if (req.is(accepted) === false) {
+    // req.is() is null without a body and false when a body has another type. A declared-empty
+    // body counts as none: fetch(url, { method: 'POST' }) sends `Content-Length: 0` without a
+    // Content-Type, and there is nothing to parse (type-is would call it a body of no type → 415).
+    if (!declaresEmptyBody(req) && req.is(accepted) === false) {
       next(
         new DomainError({
           status: 415,
