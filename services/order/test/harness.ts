@@ -9,8 +9,11 @@ import {
   type TestEnvironmentWithTokens,
 } from '@shop/testing';
 import { useTestApp } from '@shop/testing/vitest';
+import type pg from 'pg';
 import { type ComposedOrderService, composeOrderService } from '../src/compose.js';
 import { orderConfigSchema } from '../src/config.js';
+import { IdempotencyStore } from '../src/modules/orders/idempotency.store.js';
+import { OrdersRepository } from '../src/modules/orders/orders.repository.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
@@ -73,4 +76,91 @@ export function useOrderApp(label: string) {
     () => createOrderTestEnv(label),
     (env) => startOrderApp(env),
   );
+}
+
+export const ALICE = '00000000-0000-4000-8000-00000000000a';
+export const BOB = '00000000-0000-4000-8000-00000000000b';
+export const ADMIN = '00000000-0000-4000-8000-0000000000ad';
+
+export type OrderApi = (
+  method: string,
+  path: string,
+  who?: 'alice' | 'bob' | 'admin',
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Response>;
+
+/** fetch against the running app as alice, bob (customers) or admin; no body → no Content-Type. */
+export async function orderApi(running: RunningOrderApp & { env: OrderTestEnv }): Promise<OrderApi> {
+  const tokens = {
+    alice: await running.env.tokens.sign({ role: 'customer', sub: ALICE }),
+    bob: await running.env.tokens.sign({ role: 'customer', sub: BOB }),
+    admin: await running.env.tokens.sign({ role: 'admin', sub: ADMIN }),
+  };
+  return (method, path, who, body, headers = {}) =>
+    fetch(running.url + path, {
+      method,
+      headers: {
+        ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+}
+
+const repo = new OrdersRepository();
+let seeded = 0;
+export type SeedStatus = 'AWAITING_PAYMENT' | 'PAID' | 'PENDING';
+/** The request every seeded order stands for: `{"product_id":1,"quantity":2}` (priced 2 × 1250 USD). */
+export const SEEDED_REQUEST = { product_id: 1, quantity: 2 };
+
+/**
+ * Writes an order in a given state straight into the database (the saga's product step is covered
+ * by e2e). With `idempotencyKey` it is the order an earlier `POST /api/v1/orders` with that key and
+ * `SEEDED_REQUEST` left behind, so a retry resumes it.
+ */
+export async function seedOrder(
+  pool: pg.Pool,
+  o: { userId: string; status: SeedStatus; expiresInMs?: number; idempotencyKey?: string },
+): Promise<string> {
+  const id = `7a000000-0000-4000-8000-${String(++seeded).padStart(12, '0')}`;
+  const items = [{ product_id: SEEDED_REQUEST.product_id, quantity: SEEDED_REQUEST.quantity }];
+  await repo.insertPending(pool, {
+    id,
+    userId: o.userId,
+    paymentMethod: 'tok_success',
+    idempotencyKey: o.idempotencyKey ?? null,
+    // What OrdersService.place fingerprints, so the same key and body resume this order.
+    requestHash: IdempotencyStore.fingerprint({ items, payment_method: 'tok_success' }),
+    expiresAt: new Date(Date.now() + (o.expiresInMs ?? 900_000)),
+    items,
+  });
+  if (o.status !== 'PENDING') {
+    await repo.markPriced(
+      pool,
+      id,
+      [{ product_id: 1, quantity: 2, unit_price: 1250, line_total: 2500, name: 'Mug', sku: 'MUG-1' }],
+      2500,
+      'USD',
+    );
+  }
+  if (o.status === 'PAID')
+    await repo.transition(pool, id, ['AWAITING_PAYMENT'], 'PAID', {
+      paymentId: '5e000000-0000-4000-8000-000000000001',
+    });
+  return id;
+}
+
+/** Types of the events an order wrote to `orders.outbox`, oldest first. */
+export async function outboxTypes(pool: pg.Pool, orderId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ type: string }>(
+    'SELECT type FROM orders.outbox WHERE aggregate_id = $1 ORDER BY created_at',
+    [orderId],
+  );
+  return rows.map((r) => r.type);
+}
+
+export async function orderStatus(pool: pg.Pool, orderId: string): Promise<string | undefined> {
+  return (await repo.findById(pool, orderId))?.status;
 }

@@ -4,93 +4,35 @@ import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORDERS_SCHEMA } from '../src/app.js';
 import { IdempotencyStore } from '../src/modules/orders/idempotency.store.js';
-import { OrdersRepository } from '../src/modules/orders/orders.repository.js';
 import { startWorkers } from '../src/workers.js';
-import { useOrderApp } from './harness.js';
+import {
+  ALICE,
+  BOB,
+  type OrderApi,
+  orderApi,
+  orderStatus as orderStatusIn,
+  outboxTypes as outboxTypesIn,
+  type SeedStatus,
+  seedOrder as seedOrderIn,
+  useOrderApp,
+} from './harness.js';
 
-const ALICE = '00000000-0000-4000-8000-00000000000a';
-const BOB = '00000000-0000-4000-8000-00000000000b';
-const ADMIN = '00000000-0000-4000-8000-0000000000ad';
 // Upstreams point at ports nothing listens on: the real "dependency is down" situation.
 const running = useOrderApp('order');
-const tokens: Record<string, string> = {};
-const repo = new OrdersRepository();
-let n = 0;
+let call: OrderApi;
 
 beforeAll(async () => {
-  for (const [name, sub, role] of [
-    ['alice', ALICE, 'customer'],
-    ['bob', BOB, 'customer'],
-    ['admin', ADMIN, 'admin'],
-  ] as const) {
-    tokens[name] = await running.env.tokens.sign({ role, sub });
-  }
+  call = await orderApi(running);
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 type Json = any;
 const json = async (res: Response): Promise<Json> => res.json();
 
-const call = (
-  method: string,
-  path: string,
-  who?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) =>
-  fetch(running.url + path, {
-    method,
-    headers: {
-      ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-
-/** Seeds an order in a given state directly (the saga's product/payment steps are covered by e2e). */
-async function seedOrder(
-  userId: string,
-  status: 'AWAITING_PAYMENT' | 'PAID' | 'PENDING',
-  expiresInMs = 900_000,
-) {
-  const id = `7a000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
-  await repo.insertPending(running.pool, {
-    id,
-    userId,
-    paymentMethod: 'tok_success',
-    idempotencyKey: null,
-    requestHash: 'h',
-    expiresAt: new Date(Date.now() + expiresInMs),
-    items: [{ product_id: 1, quantity: 2 }],
-  });
-  if (status !== 'PENDING') {
-    await repo.markPriced(
-      running.pool,
-      id,
-      [{ product_id: 1, quantity: 2, unit_price: 1250, line_total: 2500, name: 'Mug', sku: 'MUG-1' }],
-      2500,
-      'USD',
-    );
-  }
-  if (status === 'PAID')
-    await repo.transition(running.pool, id, ['AWAITING_PAYMENT'], 'PAID', {
-      paymentId: '5e000000-0000-4000-8000-000000000001',
-    });
-  return id;
-}
-
-async function outboxTypes(orderId: string): Promise<string[]> {
-  const { rows } = await running.pool.query(
-    'SELECT type FROM orders.outbox WHERE aggregate_id = $1 ORDER BY created_at',
-    [orderId],
-  );
-  return rows.map((r) => r.type);
-}
-
-async function status(orderId: string) {
-  return (await repo.findById(running.pool, orderId))!.status;
-}
+const seedOrder = (userId: string, status: SeedStatus, expiresInMs?: number) =>
+  seedOrderIn(running.pool, { userId, status, ...(expiresInMs === undefined ? {} : { expiresInMs }) });
+const outboxTypes = (orderId: string) => outboxTypesIn(running.pool, orderId);
+const status = (orderId: string) => orderStatusIn(running.pool, orderId);
 
 describe('POST /api/v1/orders validation', () => {
   it('requires a bearer token', async () => {
