@@ -113,6 +113,14 @@ async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
 }
 
 const reservationStatus = (orderId: string) => modules.inventory.get(orderId).then((r) => r.status);
+const paidData = (orderId: string, quantity: number) => ({
+  order_id: orderId,
+  user_id: 'u1',
+  payment_id: randomUUID(),
+  total: quantity * 1000,
+  currency: 'USD',
+  items: [{ product_id: productId, quantity }],
+});
 const released = (orderId: string, reason: string, refunded = false) => ({
   order_id: orderId,
   user_id: 'u1',
@@ -125,18 +133,7 @@ describe('inventory consumer', () => {
   it('commits the reservation on order.paid, once even when the event is delivered twice', async () => {
     const orderId = await reserve(2);
     const before = await stock();
-    await publish(
-      'order.paid',
-      {
-        order_id: orderId,
-        user_id: 'u1',
-        payment_id: randomUUID(),
-        total: 2000,
-        currency: 'USD',
-        items: [{ product_id: productId, quantity: 2 }],
-      },
-      2,
-    );
+    await publish('order.paid', paidData(orderId, 2), 2);
     await until(() => reservationStatus(orderId), 'COMMITTED');
     expect(await stock()).toBe(before);
   });
@@ -147,15 +144,7 @@ describe('inventory consumer', () => {
     const processed = await consumed('order.paid', 'processed');
     const duplicates = await consumed('order.paid', 'duplicate');
     // Paid, then refunded (stock back): a late second delivery of order.paid must change nothing.
-    const paid = {
-      order_id: orderId,
-      user_id: 'u1',
-      payment_id: randomUUID(),
-      total: 2000,
-      currency: 'USD',
-      items: [{ product_id: productId, quantity: 2 }],
-    };
-    const envelope = await publish('order.paid', paid);
+    const envelope = await publish('order.paid', paidData(orderId, 2));
     await until(() => reservationStatus(orderId), 'COMMITTED');
     await publish('order.cancelled', released(orderId, 'cancelled_after_payment', true));
     await until(() => reservationStatus(orderId), 'RETURNED');
