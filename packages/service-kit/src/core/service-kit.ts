@@ -42,6 +42,8 @@ export interface ServiceKitOptions {
   signalSource?: NodeJS.EventEmitter;
   /** Register the OpenTelemetry flush as the last shutdown step (default true). */
   flushTelemetryOnShutdown?: boolean;
+  /** Longest wait for the telemetry flush; past it the spans are dropped, the exit stays clean (default 3000). */
+  telemetryFlushTimeoutMs?: number;
 }
 
 export type Lifecycle = 'starting' | 'running' | 'draining';
@@ -111,16 +113,33 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
     exit(code);
   };
 
-  // Best effort: an unreachable trace collector loses spans, but must not turn a clean drain into exit 1
-  // (the orchestrator would count it as a crash).
-  if (options.flushTelemetryOnShutdown !== false)
+  // Best effort and bounded: an unreachable trace collector makes the OTLP exporter retry for its whole
+  // timeout (10 s by default), which must neither hit the hard deadline nor turn a clean drain into exit 1.
+  if (options.flushTelemetryOnShutdown !== false) {
+    const flushTimeoutMs = options.telemetryFlushTimeoutMs ?? 3000;
     hooks.push({
       name: 'telemetry',
-      hook: () =>
-        flushTelemetry().catch((err: unknown) =>
-          logger.warn({ err }, 'telemetry flush failed; buffered spans were dropped'),
-        ),
+      hook: async () => {
+        let timer: unknown;
+        const timedOut = new Promise<'timeout'>((resolve) => {
+          timer = clock.setTimeout(() => resolve('timeout'), flushTimeoutMs);
+        });
+        try {
+          const outcome = await Promise.race([flushTelemetry().then(() => 'flushed' as const), timedOut]);
+          if (outcome === 'timeout') {
+            logger.warn(
+              { timeoutMs: flushTimeoutMs },
+              'telemetry flush timed out; buffered spans were dropped',
+            );
+          }
+        } catch (err) {
+          logger.warn({ err }, 'telemetry flush failed; buffered spans were dropped');
+        } finally {
+          clock.clearTimeout(timer);
+        }
+      },
     });
+  }
 
   const onDeadline = () => {
     logger.error(
