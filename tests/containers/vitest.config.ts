@@ -8,7 +8,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     passWithNoTests: true,
     testTimeout: 600_000,
-    hookTimeout: 900_000,
+    // A cold build of the four images (empty BuildKit and npm caches) takes up to ~6 min each on 2 cores.
+    hookTimeout: 2_700_000,
     fileParallelism: false,
     sequence: { concurrent: false },
   },
