@@ -20,9 +20,16 @@ const overlaysDir = path.join(repoRoot, 'k8s/overlays');
 const argocdDir = path.join(repoRoot, 'k8s/argocd');
 const helmDir = path.join(repoRoot, 'helm');
 const ENVIRONMENTS = ['dev', 'staging', 'production'];
-const haveOverlays = ENVIRONMENTS.every((e) => existsSync(path.join(overlaysDir, e, 'kustomization.yaml')));
-const haveAppSet = existsSync(argocdDir);
-const haveCharts = SERVICES.every((s) => existsSync(path.join(helmDir, `${s}-service/values.yaml`)));
+// The cross-checks below need these to exist; a missing one is a failure, never a skip.
+describe('manifests the workflows refer to', () => {
+  it('has every overlay, the ArgoCD folder and every service chart', () => {
+    for (const e of ENVIRONMENTS)
+      expect(existsSync(path.join(overlaysDir, e, 'kustomization.yaml')), e).toBe(true);
+    expect(existsSync(argocdDir)).toBe(true);
+    for (const s of SERVICES)
+      expect(existsSync(path.join(helmDir, `${s}-service/values.yaml`)), s).toBe(true);
+  });
+});
 
 const images = loadWorkflow('images.yml');
 /** What images.yml pushes for `service` when the repository owner is shop-demo. */
@@ -48,7 +55,7 @@ function findKubectl(): string | undefined {
   return /^KUBECTL=(.+)$/m.exec(out)?.[1];
 }
 
-describe.skipIf(!haveOverlays)('image names: workflows vs Kustomize overlays (needs k8s/overlays)', () => {
+describe('image names: workflows vs Kustomize overlays', () => {
   it('pushes ghcr.io/shop-demo/shop-<svc> for the canonical repository', () => {
     expect(pushed).toEqual(SERVICES.map((s) => `ghcr.io/shop-demo/shop-${s}`));
   });
@@ -62,7 +69,7 @@ describe.skipIf(!haveOverlays)('image names: workflows vs Kustomize overlays (ne
   });
 });
 
-describe.skipIf(!haveCharts)('image names: workflows vs Helm values (needs helm/<svc>-service)', () => {
+describe('image names: workflows vs Helm values', () => {
   it.each(SERVICES)('helm/%s-service/values.yaml image.repository is the pushed image', (svc) => {
     const values = parse(readFileSync(path.join(helmDir, `${svc}-service/values.yaml`), 'utf8')) as {
       image?: { repository?: string };
@@ -71,52 +78,49 @@ describe.skipIf(!haveCharts)('image names: workflows vs Helm values (needs helm/
   });
 });
 
-describe.skipIf(!haveAppSet || !haveOverlays)(
-  'promotion targets what ArgoCD watches (needs k8s/argocd)',
-  () => {
-    const appSets = loadYamlDocuments(argocdDir).filter(({ doc }) => doc.kind === 'ApplicationSet');
-    const watched = appSets.flatMap(({ doc }) => {
-      const generators = ((doc.spec as { generators?: unknown[] })?.generators ?? []) as Array<
-        Record<string, unknown>
-      >;
-      const flat = generators.flatMap((g) => {
-        // matrix/merge generators nest their children
-        const nested = (g.matrix ?? g.merge) as { generators?: Array<Record<string, unknown>> } | undefined;
-        return nested?.generators ?? [g];
-      });
-      return flat.flatMap((g) => {
-        const dirs = (g.git as { directories?: Array<{ path: string; exclude?: boolean }> } | undefined)
-          ?.directories;
-        return (dirs ?? []).filter((d) => !d.exclude).map((d) => globToRegExp(d.path));
-      });
+describe('promotion targets what ArgoCD watches (needs k8s/argocd)', () => {
+  const appSets = loadYamlDocuments(argocdDir).filter(({ doc }) => doc.kind === 'ApplicationSet');
+  const watched = appSets.flatMap(({ doc }) => {
+    const generators = ((doc.spec as { generators?: unknown[] })?.generators ?? []) as Array<
+      Record<string, unknown>
+    >;
+    const flat = generators.flatMap((g) => {
+      // matrix/merge generators nest their children
+      const nested = (g.matrix ?? g.merge) as { generators?: Array<Record<string, unknown>> } | undefined;
+      return nested?.generators ?? [g];
     });
-    const isWatched = (dir: string) => watched.some((re) => re.test(dir));
-
-    it('finds an ApplicationSet with a git directory generator', () => {
-      expect(watched.length).toBeGreaterThan(0);
+    return flat.flatMap((g) => {
+      const dirs = (g.git as { directories?: Array<{ path: string; exclude?: boolean }> } | undefined)
+        ?.directories;
+      return (dirs ?? []).filter((d) => !d.exclude).map((d) => globToRegExp(d.path));
     });
+  });
+  const isWatched = (dir: string) => watched.some((re) => re.test(dir));
 
-    it('the dev promotion of images.yml edits an overlay the ApplicationSet syncs', () => {
-      const overlay = images.jobs['promote-dev']!.env!.OVERLAY!;
-      expect(isWatched(overlay)).toBe(true);
-      expect(existsSync(path.join(repoRoot, overlay, 'kustomization.yaml'))).toBe(true);
-    });
+  it('finds an ApplicationSet with a git directory generator', () => {
+    expect(watched.length).toBeGreaterThan(0);
+  });
 
-    it('every environment promote.yml can choose is an overlay the ApplicationSet syncs', () => {
-      const promote = loadWorkflow('promote.yml');
-      const template = promote.jobs['pull-request']!.env!.OVERLAY!;
-      const inputs = (promote.on.workflow_dispatch as { inputs: { environment: { options: string[] } } })
-        .inputs;
-      for (const env of inputs.environment.options) {
-        const overlay = evaluateTemplate(template, { 'inputs.environment': env });
-        expect(isWatched(overlay), overlay).toBe(true);
-        expect(existsSync(path.join(repoRoot, overlay, 'kustomization.yaml')), overlay).toBe(true);
-      }
-    });
-  },
-);
+  it('the dev promotion of images.yml edits an overlay the ApplicationSet syncs', () => {
+    const overlay = images.jobs['promote-dev']!.env!.OVERLAY!;
+    expect(isWatched(overlay)).toBe(true);
+    expect(existsSync(path.join(repoRoot, overlay, 'kustomization.yaml'))).toBe(true);
+  });
 
-describe.skipIf(!haveOverlays)('a promoted overlay renders the new images (needs k8s/overlays)', () => {
+  it('every environment promote.yml can choose is an overlay the ApplicationSet syncs', () => {
+    const promote = loadWorkflow('promote.yml');
+    const template = promote.jobs['pull-request']!.env!.OVERLAY!;
+    const inputs = (promote.on.workflow_dispatch as { inputs: { environment: { options: string[] } } })
+      .inputs;
+    for (const env of inputs.environment.options) {
+      const overlay = evaluateTemplate(template, { 'inputs.environment': env });
+      expect(isWatched(overlay), overlay).toBe(true);
+      expect(existsSync(path.join(repoRoot, overlay, 'kustomization.yaml')), overlay).toBe(true);
+    }
+  });
+});
+
+describe('a promoted overlay renders the new images', () => {
   let work: string | undefined;
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
