@@ -46,7 +46,7 @@ if [[ -z $before || $before =~ ^0+$ ]] || ! git cat-file -e "${before}^{commit}"
 fi
 
 # Files outside any workspace package that change every image (dependencies, toolchain, build).
-if git diff --name-only "$before" HEAD | grep -qE '^(package(-lock)?\.json|tsconfig\.base\.json|turbo\.json|\.nvmrc|\.dockerignore|\.github/workflows/images\.yml)$'; then
+if git diff --name-only "$before" HEAD | grep -qE '^(package(-lock)?\.json|tsconfig\.base\.json|turbo\.json|\.nvmrc|Dockerfile|\.dockerignore|\.github/workflows/images\.yml)$'; then
   echo "a repository-wide build input changed: building everything" >&2
   emit "${all[@]}"
   exit 0

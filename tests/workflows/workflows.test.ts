@@ -186,6 +186,19 @@ describe('images.yml', () => {
     expect(job.needs).toBe('plan');
   });
 
+  it('builds every service from the one root Dockerfile with its SERVICE and DESIGN §3 port', () => {
+    const portStep = steps.find((s) => s.id === 'port')!;
+    const ports = Object.fromEntries(
+      [...(portStep.run ?? '').matchAll(/(\w+)\) port=(\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
+    expect(ports).toEqual({ user: 8080, product: 8081, order: 8082, payment: 8083 });
+    for (const build of steps.filter((s) => s.uses?.startsWith('docker/build-push-action@'))) {
+      expect(build.with?.file).toBe('Dockerfile');
+      expect(String(build.with?.['build-args'])).toContain('SERVICE=${{ matrix.service }}');
+      expect(String(build.with?.['build-args'])).toContain('PORT=${{ steps.port.outputs.port }}');
+    }
+  });
+
   it('builds with buildx for linux/amd64 and linux/arm64 after logging in to GHCR with GITHUB_TOKEN', () => {
     const uses = steps.map((s) => s.uses?.split('@')[0]);
     expect(uses).toEqual(
@@ -205,7 +218,7 @@ describe('images.yml', () => {
     expect(push.with).toMatchObject({
       push: true,
       platforms: 'linux/amd64,linux/arm64',
-      file: 'services/${{ matrix.service }}/Dockerfile',
+      file: 'Dockerfile',
       context: '.',
       provenance: 'mode=max',
       sbom: true,
@@ -300,8 +313,8 @@ describe('dependabot.yml', () => {
     expect(ecosystems).toEqual(expect.arrayContaining(['github-actions', 'npm', 'docker', 'docker-compose']));
   });
 
-  it('watches every service Dockerfile', () => {
+  it('watches the root Dockerfile that builds every service image', () => {
     const docker = config.updates.find((u) => u['package-ecosystem'] === 'docker')!;
-    expect(docker.directories).toEqual(SERVICES.map((s) => `/services/${s}`));
+    expect(docker.directories).toEqual(['/']);
   });
 });

@@ -1,6 +1,10 @@
-# Shop payment service image. Build from the repository root (the workspace is pruned inside the build):
-#   DOCKER_BUILDKIT=1 docker build -f services/payment/Dockerfile -t ghcr.io/shop-demo/shop-payment .
-# The four service Dockerfiles are identical apart from the SERVICE/PORT defaults.
+# One Dockerfile for every Shop service image: a shared dependency + build stage (one `npm ci`, one
+# `turbo run build` for all services), then a small per-service runtime picked by build arguments.
+# Build from the repository root:
+#   DOCKER_BUILDKIT=1 docker build --build-arg SERVICE=order --build-arg PORT=8082 \
+#     -t ghcr.io/shop-demo/shop-order .
+# Building the four services in a row reuses every stage up to `prod-deps` from the BuildKit cache, so
+# only the first build pays for `npm ci` and the TypeScript build.
 # Base image: pin it by digest with --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest>, or pin
 # the `node-base` FROM line below (Dependabot keeps that line current; it cannot follow build args).
 # Registry CA: an optional BuildKit secret `npm_ca` (--secret id=npm_ca,src=<ca.pem>) is mounted for the
@@ -9,7 +13,7 @@ ARG NODE_IMAGE=node-base
 
 FROM node:24-bookworm-slim AS node-base
 
-# --- tools: turbo, at the version the repository pins ------------------------------------------------
+# --- tools: turbo at the version the repository pins (only package.json is copied: cached until it changes)
 FROM ${NODE_IMAGE} AS tools
 ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 WORKDIR /repo
@@ -19,60 +23,50 @@ RUN --mount=type=secret,id=npm_ca,required=false \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm install --global --no-save "turbo@$(node -p "require('./package.json').devDependencies.turbo")"
 
-# --- prune: the service, its workspace dependencies and a lockfile trimmed to them -------------------
+# --- prune: every deployable workspace and its workspace dependencies; the test and bench workspaces
+# (and their heavy dependencies) are left out. `out/json` holds the manifests and the trimmed lockfile
+# only, so the dependency layer below stays cached while no manifest changes.
 FROM tools AS prune
-ARG SERVICE=payment
+ARG WORKSPACES="@shop/user-service @shop/product-service @shop/order-service @shop/payment-service"
 COPY . .
-RUN turbo prune "@shop/${SERVICE}-service" --docker
+RUN turbo prune ${WORKSPACES} --docker --out-dir /out
 
-# --- lockfile: the image build does not lint and brings its own turbo, so the root's biome and turbo are
-# dropped from the pruned manifest and lockfile (npm keeps every other locked version). Both ship
-# per-platform binaries as optional packages that a partial registry mirror may lack, which `npm ci`
-# would reject; nothing else changes.
-FROM ${NODE_IMAGE} AS lockfile
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+# --- build: all dependencies once, then every workspace compiled once -------------------------------
+FROM ${NODE_IMAGE} AS build
+ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 WORKDIR /app
-COPY --from=prune /repo/out/json/ ./
-RUN --mount=type=secret,id=npm_ca,required=false \
-    --mount=type=cache,target=/root/.npm,sharing=locked \
-    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
-    npm pkg delete devDependencies.@biomejs/biome devDependencies.turbo \
- && npm install --package-lock-only --ignore-scripts
-
-# --- build: all dependencies (a cached layer while no manifest changes), then compile ----------------
-FROM tools AS build
-ARG SERVICE=payment
-WORKDIR /app
-COPY --from=lockfile /app/ ./
+COPY --from=prune /out/json/ ./
 RUN --mount=type=secret,id=npm_ca,required=false \
     --mount=type=cache,target=/root/.npm,sharing=locked \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci
-COPY --from=prune /repo/out/full/ ./
+COPY --from=prune /out/full/ ./
 COPY tsconfig.base.json ./
-RUN turbo run build --filter="@shop/${SERVICE}-service..." --output-logs=errors-only \
- && mkdir -p /runtime \
- && for dir in packages/* "services/${SERVICE}"; do \
-      [ -d "$dir/dist" ] || continue; \
-      mkdir -p "/runtime/$dir" && cp -r "$dir/dist" "/runtime/$dir/"; \
-      if [ -d "$dir/migrations" ]; then cp -r "$dir/migrations" "/runtime/$dir/"; fi; \
-    done
+RUN npx turbo run build --output-logs=errors-only
 
-# --- production dependencies only ----------------------------------------------------------------------
+# --- prod-deps: the one service's production dependencies (its own pruned lockfile) --------------------
+FROM prune AS prune-service
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo "--build-arg SERVICE=<user|product|order|payment> is required" >&2; exit 1; }; \
+    turbo prune "@shop/${SERVICE}-service" --docker --out-dir /out
+
 FROM ${NODE_IMAGE} AS prod-deps
+ARG SERVICE
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 WORKDIR /app
-COPY --from=lockfile /app/ ./
+COPY --from=prune-service /out/json/ ./
 RUN --mount=type=secret,id=npm_ca,required=false \
     --mount=type=cache,target=/root/.npm,sharing=locked \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --omit=dev
 
-# --- assemble: compiled output next to the production dependencies. npm links every workspace even with
-# --omit=dev; the ones the service does not depend on at run time (e.g. @shop/testing) are removed.
+# --- assemble: compiled output (and migrations) of the workspaces the service needs at run time. npm links
+# every workspace even with --omit=dev; those the service does not depend on at run time (@shop/testing)
+# are removed.
 FROM prod-deps AS assemble
-ARG SERVICE=payment
-COPY --from=build /runtime/ ./
+ARG SERVICE
+COPY --from=build /app/packages/ /build/packages/
+COPY --from=build /app/services/ /build/services/
 RUN node -e ' \
       const fs = require("node:fs"); \
       const manifest = (dir) => JSON.parse(fs.readFileSync(dir + "/package.json", "utf8")); \
@@ -89,17 +83,29 @@ RUN node -e ' \
       }; \
       visit(process.argv[1]); \
       for (const [name, dir] of Object.entries(dirs)) { \
-        if (keep.has(name)) continue; \
-        fs.rmSync(dir, { recursive: true, force: true }); \
-        fs.rmSync("node_modules/" + name, { force: true }); \
-        console.log("removed dev-only workspace " + name); \
+        if (!keep.has(name)) { \
+          fs.rmSync(dir, { recursive: true, force: true }); \
+          fs.rmSync("node_modules/" + name, { force: true }); \
+          continue; \
+        } \
+        for (const part of ["dist", "migrations"]) { \
+          if (fs.existsSync("/build/" + dir + "/" + part)) \
+            fs.cpSync("/build/" + dir + "/" + part, dir + "/" + part, { recursive: true }); \
+        } \
       }' "@shop/${SERVICE}-service" \
- && rm -f package-lock.json
+ && rm -rf /build package-lock.json
 
 # --- runtime: node, production node_modules and compiled output; nothing writable but /tmp -----------
-FROM ${NODE_IMAGE} AS runtime
-ARG SERVICE=payment
-ARG PORT=8083
+FROM ${NODE_IMAGE} AS runtime-base
+# npm is never run here; removing it also drops its bundled dependencies from the scan surface.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+ENV NODE_ENV=production \
+    HOME=/tmp
+
+FROM runtime-base AS service
+ARG SERVICE
+ARG PORT
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/shop-demo/shop
@@ -108,12 +114,7 @@ LABEL org.opencontainers.image.title="shop-${SERVICE}" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.version="${VERSION}"
-# npm is never run here; removing it also drops its bundled dependencies from the scan surface.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
-ENV NODE_ENV=production \
-    SERVICE_PORT=${PORT} \
-    HOME=/tmp
+ENV SERVICE_PORT=${PORT}
 WORKDIR /app
 COPY --from=assemble /app/ ./
 WORKDIR /app/services/${SERVICE}
@@ -122,7 +123,7 @@ USER 10001:10001
 EXPOSE ${PORT}
 # No curl in the image: node's fetch asks the liveness endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SERVICE_PORT||8083)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.SERVICE_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 (no npm, no shell): SIGTERM reaches the service's graceful shutdown directly.
 ENTRYPOINT []
 CMD ["node", "--import", "@shop/service-kit/telemetry", "dist/main.js"]
