@@ -8,8 +8,9 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     passWithNoTests: true,
     testTimeout: 600_000,
-    // A cold build of the four images (empty BuildKit and npm caches) takes up to ~6 min each on 2 cores.
-    hookTimeout: 2_700_000,
+    // A cold build of the four images (empty BuildKit and npm caches) takes ~2 min on 2 cores (one shared
+    // dependency/build stage); the bound leaves room for a slow registry.
+    hookTimeout: 1_200_000,
     fileParallelism: false,
     sequence: { concurrent: false },
   },
