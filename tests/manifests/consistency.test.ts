@@ -4,6 +4,7 @@ import { BLUEPRINT, SERVICE_NAMES } from './support/design-table.js';
 import { podSecurityViolations } from './support/pod-security.js';
 import { kitHttpMetrics, parsePromQL } from './support/promql.js';
 import type { K8sObject } from './support/renders.js';
+import { serviceCallers, serviceCalls } from './support/service-calls.js';
 import {
   allContainers,
   type Container,
@@ -460,8 +461,10 @@ describe('config and Secrets', () => {
           'SERVICE_RETRY',
         ]),
       );
+      // Through the data tier's PgBouncer (the migration Jobs go to postgresql.data directly).
       expect(cm!.data).toMatchObject({
-        DB_HOST: 'postgresql.data.svc.cluster.local',
+        DB_HOST: 'pgbouncer.data.svc.cluster.local',
+        DB_PORT: '6432',
         REDIS_HOST: 'redis.data.svc.cluster.local',
         SERVICE_TIMEOUT: '10s',
       });
@@ -498,7 +501,7 @@ describe('migrations', () => {
       const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
       for (const job of r.objects.filter((o) => o.kind === 'Job')) {
         expect(job.metadata.annotations?.['argocd.argoproj.io/hook']).toBe('Sync');
-        for (const d of deployments(r)) expect(wave(job)).toBeLessThan(wave(d));
+        for (const d of serviceDeployments(r)) expect(wave(job)).toBeLessThan(wave(d));
         const providers = r.objects.filter(
           (o) =>
             ['ConfigMap', 'Secret', 'ExternalSecret', 'StatefulSet'].includes(o.kind) &&
@@ -588,7 +591,7 @@ describe('namespaces, quota and network policies (Kustomize)', () => {
   );
 
   it.each(byRender(kustomize))(
-    '%s: microservices and data are default-deny; each service opens only its documented peers',
+    '%s: microservices and data are default-deny; each service opens exactly the calls its code makes',
     (_id, r) => {
       const policies = r.objects.filter((o) => o.kind === 'NetworkPolicy');
       for (const n of ['microservices', 'data']) {
@@ -599,15 +602,12 @@ describe('namespaces, quota and network policies (Kustomize)', () => {
         expect((deny!.spec as { policyTypes: string[] }).policyTypes.sort()).toEqual(['Egress', 'Ingress']);
         expect((deny!.spec as { ingress?: unknown }).ingress).toBeUndefined();
       }
-      const peers: Record<string, { from: string[]; to: string[] }> = {
-        'user-service': { from: ['product-service', 'order-service', 'payment-service'], to: [] },
-        'product-service': { from: ['order-service'], to: ['user-service'] },
-        'order-service': {
-          from: ['payment-service'],
-          to: ['user-service', 'product-service', 'payment-service'],
-        },
-        'payment-service': { from: ['order-service'], to: ['user-service', 'order-service'] },
-      };
+      // The calls the code makes (services/*/src/config.ts), nothing more.
+      const calls = serviceCalls();
+      const callers = serviceCallers();
+      const peers = Object.fromEntries(
+        Object.keys(calls).map((svc) => [svc, { from: callers[svc]!, to: calls[svc]! }]),
+      );
       for (const [svc, want] of Object.entries(peers)) {
         const p = policies.find((x) => x.metadata.name === svc && ns(x) === 'microservices')!;
         type Rule = {
@@ -802,5 +802,17 @@ describe('alerts, dashboard and the adapter rule use what the service kit export
     expect(hpa.spec.metrics.find((m) => m.type === 'Pods')?.pods?.metric.name).toBe(
       'http_request_duration_seconds_p99',
     );
+  });
+});
+
+describe('the table of real calls', () => {
+  it('is read from the code: order calls user, product and payment; product and payment call user; nobody calls order', () => {
+    expect(serviceCalls()).toEqual({
+      'user-service': [],
+      'product-service': ['user-service'],
+      'order-service': ['payment-service', 'product-service', 'user-service'],
+      'payment-service': ['user-service'],
+    });
+    expect(serviceCallers()['order-service']).toEqual([]);
   });
 });

@@ -145,6 +145,7 @@ describe('generated Secrets', () => {
       'jwt-keys',
       'payment-secret',
       'redis-credentials',
+      'tls-secret',
     ]);
     for (const s of secrets) expect(s.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
     const jwt = secrets.find((s) => s.metadata.name === 'jwt-keys') as unknown as {
@@ -153,6 +154,13 @@ describe('generated Secrets', () => {
     expect(Buffer.from(jwt.data.JWT_PRIVATE_KEY!, 'base64').toString()).toMatch(
       /^-----BEGIN EC PRIVATE KEY-----/,
     );
+    // Without cert-manager the Ingress gets a self-signed certificate for its host.
+    const tls = secrets.find((s) => s.metadata.name === 'tls-secret') as unknown as {
+      type: string;
+      data: Record<string, string>;
+    };
+    expect(tls.type).toBe('kubernetes.io/tls');
+    expect(Buffer.from(tls.data['tls.crt']!, 'base64').toString()).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(renderById('helm:shop:production').objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 });

@@ -89,3 +89,26 @@ spec:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}
+
+{{/*
+The migration Job's extra egress: PostgreSQL directly (the services go through PgBouncer). The
+service's own policy selects the Job's pods too (DNS, app.kubernetes.io/name); policies add up.
+*/}}
+{{- define "shop-common.migrationNetworkpolicy" -}}
+{{- $name := include "shop-common.name" . -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $name }}-migrate
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "shop-common.labels" . | nindent 4 }}
+    app.kubernetes.io/component: migration
+spec:
+  podSelector:
+    matchLabels:
+      app: {{ $name }}-migrate
+  policyTypes: [Egress]
+  egress:
+    {{- toYaml .Values.global.networkPolicy.migrationEgress | nindent 4 }}
+{{- end -}}

@@ -26,8 +26,14 @@ values.yaml carries the differences.
 {{- if .Values.global.networkPolicy.enabled }}
 ---
 {{ include "shop-common.networkpolicy" . }}
+{{- if .Values.migration.enabled }}
+---
+{{ include "shop-common.migrationNetworkpolicy" . }}
+{{- end }}
 {{- end }}
 {{- if .Values.migration.enabled }}
+---
+{{ include "shop-common.migrationServiceAccount" . }}
 ---
 {{ include "shop-common.migrationJob" . }}
 {{- end }}

@@ -34,3 +34,7 @@ export const blueprintRenders = () =>
   renders().filter(
     (r) => r.environment === 'default' || r.environment === 'production' || r.environment === 'base',
   );
+
+/** Renders someone deploys as they are: every overlay and every chart with each values file (not the
+ * Kustomize base, which has no Secrets and is only a building block). */
+export const deployableRenders = () => renders().filter((r) => r.tool === 'helm' || r.environment !== 'base');
