@@ -520,7 +520,7 @@ describe('migrations', () => {
   );
 });
 
-describe('namespaces, quota and network policies (Kustomize)', () => {
+describe('namespaces and network policies (Kustomize; quotas: capacity.test.ts)', () => {
   const kustomize = renders().filter((r) => r.tool === 'kustomize');
 
   it.each(byRender(kustomize))(
@@ -535,58 +535,6 @@ describe('namespaces, quota and network policies (Kustomize)', () => {
         expect(find(r.objects, 'Namespace', n)!.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe(
           'restricted',
         );
-    },
-  );
-
-  it.each(byRender(kustomize))(
-    '%s: default replicas fit the quota during a rollout and during the migrations, within the LimitRange',
-    (_id, r) => {
-      const quota = find<K8sObject & { spec: { hard: Record<string, string> } }>(
-        r.objects,
-        'ResourceQuota',
-        'microservices-quota',
-      )!;
-      const range = find<
-        K8sObject & { spec: { limits: Array<{ max: Record<string, string>; min: Record<string, string> }> } }
-      >(r.objects, 'LimitRange', 'default-limits')!;
-      const inNamespace = workloads(r.objects).filter((x) => x.namespace === 'microservices');
-      // The migration Jobs (wave -1) have finished before the rollouts (wave 0) add their surge pods,
-      // and finished pods do not count against a quota: the peak is one or the other.
-      const usage = (count: (w: Workload) => number) => {
-        const total: Record<string, number> = {
-          'requests.cpu': 0,
-          'requests.memory': 0,
-          'limits.cpu': 0,
-          'limits.memory': 0,
-          pods: 0,
-        };
-        for (const w of inNamespace) {
-          const n = count(w);
-          total.pods! += n;
-          for (const c of allContainers(w.spec)) {
-            total['requests.cpu']! += n * quantity(c.resources?.requests?.cpu);
-            total['requests.memory']! += n * quantity(c.resources?.requests?.memory);
-            total['limits.cpu']! += n * quantity(c.resources?.limits?.cpu);
-            total['limits.memory']! += n * quantity(c.resources?.limits?.memory);
-          }
-        }
-        return total;
-      };
-      const rollout = usage((w) => (w.object.kind === 'Deployment' ? (w.replicas ?? 1) + 1 : 0));
-      const migrating = usage((w) => (w.object.kind === 'Deployment' ? (w.replicas ?? 1) : 1));
-      for (const [phase, total] of Object.entries({ rollout, migrating }))
-        for (const [key, used] of Object.entries(total))
-          expect(used, `${phase} ${key}`).toBeLessThanOrEqual(quantity(quota.spec.hard[key]));
-      for (const w of inNamespace)
-        for (const c of allContainers(w.spec))
-          for (const key of ['cpu', 'memory']) {
-            expect(quantity(c.resources?.limits?.[key])).toBeLessThanOrEqual(
-              quantity(range.spec.limits[0]!.max[key]),
-            );
-            expect(quantity(c.resources?.requests?.[key])).toBeGreaterThanOrEqual(
-              quantity(range.spec.limits[0]!.min[key]),
-            );
-          }
     },
   );
 

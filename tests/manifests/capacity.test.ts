@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { connectionBudget, formatQuantity, quotaReports } from './support/capacity.js';
+import { deployableRenders, type Rendered, renderById, renders } from './support/context.js';
+import { type K8sObject, NAMESPACE } from './support/renders.js';
+
+const byRender = (list: Rendered[]) => list.map((r) => [r.id, r] as const);
+
+/** Renders that point at a data tier they do not contain (Helm production values, the service charts)
+ * are budgeted against the production overlay's data tier, which is what they are documented to use. */
+const externalDataTier = (r: Rendered) => (r.tool === 'helm' ? [renderById('kustomize:production').objects] : []);
+
+describe('ResourceQuota and HPAs agree: every HPA can reach its maximum', () => {
+  const withHpa = renders().filter((r) => r.objects.some((o) => o.kind === 'HorizontalPodAutoscaler'));
+
+  it.each(byRender(withHpa.filter((r) => r.tool === 'kustomize' || r.target === 'shop')))(
+    '%s has a ResourceQuota and a LimitRange in the namespace of its HPAs',
+    (_id, r) => {
+      for (const kind of ['ResourceQuota', 'LimitRange'])
+        expect(r.objects.some((o) => o.kind === kind && (o.metadata.namespace ?? NAMESPACE) === NAMESPACE), kind).toBe(true);
+    },
+  );
+
+  it.each(byRender(renders()))(
+    '%s: Σ HPA max × requests/limits + data tier + one surge pod per Deployment (or the Jobs, or the tests) fits',
+    (_id, r) => {
+      const reports = quotaReports(r.objects, NAMESPACE);
+      for (const report of reports) expect(report.problems, report.namespace).toEqual([]);
+    },
+  );
+
+  it('the seed quota (10 CPU requests, 20 CPU limits, 50 pods) stops the production HPAs early', () => {
+    const objects = renderById('kustomize:production').objects.map((o): K8sObject =>
+      o.kind === 'ResourceQuota'
+        ? {
+            ...o,
+            spec: {
+              hard: {
+                'requests.cpu': '10',
+                'requests.memory': '20Gi',
+                'limits.cpu': '20',
+                'limits.memory': '40Gi',
+                pods: '50',
+              },
+            },
+          }
+        : o,
+    );
+    const [report] = quotaReports(objects, NAMESPACE);
+    expect(report!.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'limits.cpu',
+      'limits.memory',
+      'pods',
+      'requests.cpu',
+      'requests.memory',
+    ]);
+    // 80 pods at the maxima (20 + 20 + 30 + 10) and 4 surge pods.
+    expect(report!.used.pods).toBe(84);
+  });
+});
+
+describe('database connections fit at the HPA maxima, hop by hop', () => {
+  it.each(byRender(deployableRenders()))('%s', (_id, r) => {
+    const budget = connectionBudget(r.objects, NAMESPACE, externalDataTier(r));
+    expect(budget.problems).toEqual([]);
+    const clients = r.objects.some((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-service'));
+    if (clients) expect(budget.hops.length, 'a service render has hops to budget').toBeGreaterThan(0);
+  });
+
+  it('without the pooler (the seed: DB_POOL_SIZE 20 straight to PostgreSQL, max_connections 100) it does not fit', () => {
+    const objects = renderById('kustomize:production').objects.map((o): K8sObject => {
+      if (o.kind === 'ConfigMap' && o.metadata.name === 'app-config')
+        return { ...o, data: { ...(o as { data: object }).data, DB_HOST: 'postgresql.data.svc.cluster.local', DB_PORT: '5432' } };
+      if (o.kind === 'StatefulSet' && o.metadata.name === 'postgresql') {
+        const copy = structuredClone(o) as K8sObject & { spec: { template: { spec: { containers: Array<{ args?: string[] }> } } } };
+        delete copy.spec.template.spec.containers[0]!.args;
+        return copy;
+      }
+      return o;
+    });
+    const budget = connectionBudget(objects, NAMESPACE);
+    const hop = budget.hops.find((h) => h.name.startsWith('→ postgresql'))!;
+    expect(hop.capacity).toBe(100);
+    // (20+1 + 20+1 + 30+1 + 10+1) pods × 20 connections, plus the migrations and the reserves.
+    expect(hop.total).toBeGreaterThan(84 * 20);
+    expect(budget.problems.join()).toMatch(/max_connections\): \d+ > 100/);
+  });
+
+  it('a session-mode pooler does not bound the server connections and is reported', () => {
+    const objects = renderById('kustomize:production').objects.map((o): K8sObject =>
+      o.kind === 'ConfigMap' && o.metadata.name === 'pgbouncer-config'
+        ? {
+            ...o,
+            data: {
+              'pgbouncer.ini': (o as { data: Record<string, string> }).data['pgbouncer.ini']!.replace(
+                'pool_mode = transaction',
+                'pool_mode = session',
+              ),
+            },
+          }
+        : o,
+    );
+    expect(connectionBudget(objects, NAMESPACE).problems.join()).toMatch(/pool_mode session/);
+  });
+});
+
+/** The figures, for the READMEs and reviews: `SHOW_CAPACITY=1 npx vitest run capacity`. */
+describe.runIf(process.env.SHOW_CAPACITY)('figures', () => {
+  it('prints quota use and connection budgets', () => {
+    for (const r of renders()) {
+      for (const q of quotaReports(r.objects, NAMESPACE))
+        console.log(
+          `${r.id} quota ${q.namespace}: ${Object.keys(q.hard)
+            .filter((k) => k in q.used)
+            .map((k) => `${k} ${formatQuantity(q.used[k]!)}/${formatQuantity(q.hard[k]!)}`)
+            .join(', ')}`,
+        );
+      if (r.environment === 'base') continue;
+      for (const h of connectionBudget(r.objects, NAMESPACE, externalDataTier(r)).hops)
+        console.log(`${r.id} ${h.name}: ${h.total}/${h.capacity} [${h.demand.map((d) => `${d.who}=${d.connections}`).join('; ')}]`);
+    }
+  });
+});
