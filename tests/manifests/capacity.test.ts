@@ -7,7 +7,8 @@ const byRender = (list: Rendered[]) => list.map((r) => [r.id, r] as const);
 
 /** Renders that point at a data tier they do not contain (Helm production values, the service charts)
  * are budgeted against the production overlay's data tier, which is what they are documented to use. */
-const externalDataTier = (r: Rendered) => (r.tool === 'helm' ? [renderById('kustomize:production').objects] : []);
+const externalDataTier = (r: Rendered) =>
+  r.tool === 'helm' ? [renderById('kustomize:production').objects] : [];
 
 describe('ResourceQuota and HPAs agree: every HPA can reach its maximum', () => {
   const withHpa = renders().filter((r) => r.objects.some((o) => o.kind === 'HorizontalPodAutoscaler'));
@@ -16,7 +17,10 @@ describe('ResourceQuota and HPAs agree: every HPA can reach its maximum', () => 
     '%s has a ResourceQuota and a LimitRange in the namespace of its HPAs',
     (_id, r) => {
       for (const kind of ['ResourceQuota', 'LimitRange'])
-        expect(r.objects.some((o) => o.kind === kind && (o.metadata.namespace ?? NAMESPACE) === NAMESPACE), kind).toBe(true);
+        expect(
+          r.objects.some((o) => o.kind === kind && (o.metadata.namespace ?? NAMESPACE) === NAMESPACE),
+          kind,
+        ).toBe(true);
     },
   );
 
@@ -29,21 +33,22 @@ describe('ResourceQuota and HPAs agree: every HPA can reach its maximum', () => 
   );
 
   it('the seed quota (10 CPU requests, 20 CPU limits, 50 pods) stops the production HPAs early', () => {
-    const objects = renderById('kustomize:production').objects.map((o): K8sObject =>
-      o.kind === 'ResourceQuota'
-        ? {
-            ...o,
-            spec: {
-              hard: {
-                'requests.cpu': '10',
-                'requests.memory': '20Gi',
-                'limits.cpu': '20',
-                'limits.memory': '40Gi',
-                pods: '50',
+    const objects = renderById('kustomize:production').objects.map(
+      (o): K8sObject =>
+        o.kind === 'ResourceQuota'
+          ? {
+              ...o,
+              spec: {
+                hard: {
+                  'requests.cpu': '10',
+                  'requests.memory': '20Gi',
+                  'limits.cpu': '20',
+                  'limits.memory': '40Gi',
+                  pods: '50',
+                },
               },
-            },
-          }
-        : o,
+            }
+          : o,
     );
     const [report] = quotaReports(objects, NAMESPACE);
     expect(report!.problems.map((p) => p.split(':')[0]).sort()).toEqual([
@@ -69,9 +74,18 @@ describe('database connections fit at the HPA maxima, hop by hop', () => {
   it('without the pooler (the seed: DB_POOL_SIZE 20 straight to PostgreSQL, max_connections 100) it does not fit', () => {
     const objects = renderById('kustomize:production').objects.map((o): K8sObject => {
       if (o.kind === 'ConfigMap' && o.metadata.name === 'app-config')
-        return { ...o, data: { ...(o as { data: object }).data, DB_HOST: 'postgresql.data.svc.cluster.local', DB_PORT: '5432' } };
+        return {
+          ...o,
+          data: {
+            ...(o as unknown as { data: object }).data,
+            DB_HOST: 'postgresql.data.svc.cluster.local',
+            DB_PORT: '5432',
+          },
+        };
       if (o.kind === 'StatefulSet' && o.metadata.name === 'postgresql') {
-        const copy = structuredClone(o) as K8sObject & { spec: { template: { spec: { containers: Array<{ args?: string[] }> } } } };
+        const copy = structuredClone(o) as K8sObject & {
+          spec: { template: { spec: { containers: Array<{ args?: string[] }> } } };
+        };
         delete copy.spec.template.spec.containers[0]!.args;
         return copy;
       }
@@ -86,18 +100,18 @@ describe('database connections fit at the HPA maxima, hop by hop', () => {
   });
 
   it('a session-mode pooler does not bound the server connections and is reported', () => {
-    const objects = renderById('kustomize:production').objects.map((o): K8sObject =>
-      o.kind === 'ConfigMap' && o.metadata.name === 'pgbouncer-config'
-        ? {
-            ...o,
-            data: {
-              'pgbouncer.ini': (o as { data: Record<string, string> }).data['pgbouncer.ini']!.replace(
-                'pool_mode = transaction',
-                'pool_mode = session',
-              ),
-            },
-          }
-        : o,
+    const objects = renderById('kustomize:production').objects.map(
+      (o): K8sObject =>
+        o.kind === 'ConfigMap' && o.metadata.name === 'pgbouncer-config'
+          ? {
+              ...o,
+              data: {
+                'pgbouncer.ini': (o as unknown as { data: Record<string, string> }).data[
+                  'pgbouncer.ini'
+                ]!.replace('pool_mode = transaction', 'pool_mode = session'),
+              },
+            }
+          : o,
     );
     expect(connectionBudget(objects, NAMESPACE).problems.join()).toMatch(/pool_mode session/);
   });
@@ -116,7 +130,9 @@ describe.runIf(process.env.SHOW_CAPACITY)('figures', () => {
         );
       if (r.environment === 'base') continue;
       for (const h of connectionBudget(r.objects, NAMESPACE, externalDataTier(r)).hops)
-        console.log(`${r.id} ${h.name}: ${h.total}/${h.capacity} [${h.demand.map((d) => `${d.who}=${d.connections}`).join('; ')}]`);
+        console.log(
+          `${r.id} ${h.name}: ${h.total}/${h.capacity} [${h.demand.map((d) => `${d.who}=${d.connections}`).join('; ')}]`,
+        );
     }
   });
 });

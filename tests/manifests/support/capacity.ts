@@ -1,5 +1,5 @@
-import type { K8sObject } from './renders.js';
 import { containerEnv, podSpecOf, serviceHosts } from './k8s-refs.js';
+import type { K8sObject } from './renders.js';
 import { type Container, quantity, resolveIntOrPercent, selects } from './workloads.js';
 
 /**
@@ -28,8 +28,10 @@ export interface PodCount {
   steady: number;
   /** Extra pods of a rolling update at that size (maxSurge). */
   surge: number;
-  /** Pods that run to completion: Jobs (migration hooks) and helm test pods. */
-  oneOff: number;
+  /** Pods of Jobs (migration hooks). */
+  jobs: number;
+  /** Bare pods (helm test hooks). */
+  tests: number;
 }
 
 /** How many pods each workload of a render runs at most. DaemonSets have no count (one per node). */
@@ -43,15 +45,17 @@ export function podCounts(objects: K8sObject[], ns: string): PodCount[] {
       strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string } };
     };
     if (o.kind === 'Job' || o.kind === 'CronJob') {
-      counts.push({ object: o, steady: 0, surge: 0, oneOff: spec.parallelism ?? 1 });
+      counts.push({ object: o, steady: 0, surge: 0, jobs: spec.parallelism ?? 1, tests: 0 });
     } else if (o.kind === 'Pod') {
-      counts.push({ object: o, steady: 0, surge: 0, oneOff: 1 });
+      counts.push({ object: o, steady: 0, surge: 0, jobs: 0, tests: 1 });
     } else {
       const steady = hpaFor(objects, o, ns)?.spec.maxReplicas ?? spec.replicas ?? 1;
       // Deployments (and Deployment-like CRDs) surge during a rolling update; StatefulSets replace in place.
       const rolling = o.kind !== 'StatefulSet' && spec.strategy?.type !== 'Recreate';
-      const surge = rolling ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', steady) : 0;
-      counts.push({ object: o, steady, surge, oneOff: 0 });
+      const surge = rolling
+        ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', steady)
+        : 0;
+      counts.push({ object: o, steady, surge, jobs: 0, tests: 0 });
     }
   }
   return counts;
@@ -125,14 +129,21 @@ export function quotaReports(objects: K8sObject[], ns: string): QuotaReport[] {
       const namespace = nsOf(quota, ns);
       const ranges = limitRanges(objects, namespace, ns);
       const hard = Object.fromEntries(
-        Object.entries((quota.spec as { hard: Record<string, string> }).hard).map(([k, v]) => [k, quantity(v)]),
+        Object.entries((quota.spec as { hard: Record<string, string> }).hard).map(([k, v]) => [
+          k,
+          quantity(v),
+        ]),
       );
       const problems: string[] = [];
       const counts = podCounts(objects, ns).filter((c) => nsOf(c.object, ns) === namespace);
       const daemonSets = objects.filter((o) => o.kind === 'DaemonSet' && nsOf(o, ns) === namespace);
-      for (const d of daemonSets) problems.push(`DaemonSet ${d.metadata.name}: one pod per node cannot be budgeted`);
+      for (const d of daemonSets)
+        problems.push(`DaemonSet ${d.metadata.name}: one pod per node cannot be budgeted`);
       const total = (n: (c: PodCount) => number) => {
-        const t: Record<string, number> = { pods: 0, ...Object.fromEntries(RESOURCE_KEYS.map((k) => [k, 0])) };
+        const t: Record<string, number> = {
+          pods: 0,
+          ...Object.fromEntries(RESOURCE_KEYS.map((k) => [k, 0])),
+        };
         for (const c of counts) {
           const pods = n(c);
           if (pods === 0) continue;
@@ -145,7 +156,7 @@ export function quotaReports(objects: K8sObject[], ns: string): QuotaReport[] {
       const steady = total((c) => c.steady);
       // Migration hooks finish before a rollout adds its surge pods (ArgoCD waves, Helm pre-upgrade), and
       // helm test runs after both: the peak is the serving pods plus the largest of the three.
-      const extras = [total((c) => c.surge), total((c) => c.oneOff)];
+      const extras = [total((c) => c.surge), total((c) => c.jobs), total((c) => c.tests)];
       const used: Record<string, number> = {};
       for (const k of Object.keys(steady)) used[k] = steady[k]! + Math.max(...extras.map((e) => e[k]!));
       used.services = objects.filter((o) => o.kind === 'Service' && nsOf(o, ns) === namespace).length;
@@ -161,7 +172,10 @@ export function quotaReports(objects: K8sObject[], ns: string): QuotaReport[] {
       for (const [k, limit] of Object.entries(hard))
         if (k in used && used[k]! > limit + 1e-9) problems.push(`${k}: ${round(used[k]!)} > ${round(limit)}`);
       for (const c of counts)
-        for (const container of [...podSpecOf(c.object)!.containers, ...(podSpecOf(c.object)!.initContainers ?? [])])
+        for (const container of [
+          ...podSpecOf(c.object)!.containers,
+          ...(podSpecOf(c.object)!.initContainers ?? []),
+        ])
           for (const range of ranges)
             for (const key of ['cpu', 'memory'] as const) {
               const r = containerResources(container, [range]);
@@ -175,7 +189,8 @@ export function quotaReports(objects: K8sObject[], ns: string): QuotaReport[] {
     });
 }
 
-const round = (n: number) => (n >= 2 ** 20 ? `${(n / 2 ** 30).toFixed(2)}Gi` : `${Math.round(n * 100) / 100}`);
+const round = (n: number) =>
+  n >= 2 ** 20 ? `${(n / 2 ** 30).toFixed(2)}Gi` : `${Math.round(n * 100) / 100}`;
 export const formatQuantity = round;
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,7 +290,11 @@ interface Backend {
  * PostgreSQL ((replicas + surge) × its server-connection cap + the direct clients + reserves).
  * `external` are the renders that provide a data tier this render only points at.
  */
-export function connectionBudget(objects: K8sObject[], ns: string, external: K8sObject[][] = []): BudgetReport {
+export function connectionBudget(
+  objects: K8sObject[],
+  ns: string,
+  external: K8sObject[][] = [],
+): BudgetReport {
   const problems: string[] = [];
   const pools = [objects, ...external];
   const backendOf = (host: { name: string; namespace: string }): Backend | undefined => {
@@ -289,7 +308,11 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
         (o) =>
           ['Deployment', 'StatefulSet'].includes(o.kind) &&
           nsOf(o, ns) === host.namespace &&
-          selects({ matchLabels: selector }, (o.spec as { template: { metadata?: { labels?: Record<string, string> } } }).template.metadata?.labels ?? {}),
+          selects(
+            { matchLabels: selector },
+            (o.spec as { template: { metadata?: { labels?: Record<string, string> } } }).template.metadata
+              ?.labels ?? {},
+          ),
       );
       if (workload) return { service, workload, objects: list, ns };
     }
@@ -301,7 +324,10 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
     const spec = podSpecOf(b.workload)!;
     for (const v of (spec.volumes ?? []) as Array<{ configMap?: { name: string } }>) {
       const cm = b.objects.find(
-        (o) => o.kind === 'ConfigMap' && o.metadata.name === v.configMap?.name && nsOf(o, ns) === nsOf(b.workload, ns),
+        (o) =>
+          o.kind === 'ConfigMap' &&
+          o.metadata.name === v.configMap?.name &&
+          nsOf(o, ns) === nsOf(b.workload, ns),
       ) as (K8sObject & { data?: Record<string, string> }) | undefined;
       if (cm?.data?.['pgbouncer.ini']) return parsePgbouncerIni(cm.data['pgbouncer.ini']);
     }
@@ -320,10 +346,12 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
       if (!target) continue;
       const backend = backendOf(target);
       if (!backend) {
-        problems.push(`${count.object.kind}/${count.object.metadata.name}: DB_HOST ${env.DB_HOST} is no Service of this or the external renders`);
+        problems.push(
+          `${count.object.kind}/${count.object.metadata.name}: DB_HOST ${env.DB_HOST} is no Service of this or the external renders`,
+        );
         continue;
       }
-      const pods = count.steady + count.surge + count.oneOff;
+      const pods = count.steady + count.surge + count.jobs + count.tests;
       const key = `${backend.service.metadata.namespace}/${backend.service.metadata.name}`;
       const entry = clients.get(key) ?? { backend, demand: [] };
       entry.demand.push({
@@ -353,14 +381,21 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
       continue;
     }
     if (ini.poolMode !== 'transaction')
-      problems.push(`${backend.workload.metadata.name}: pool_mode ${ini.poolMode} (transaction pooling is what bounds the server connections)`);
+      problems.push(
+        `${backend.workload.metadata.name}: pool_mode ${ini.poolMode} (transaction pooling is what bounds the server connections)`,
+      );
     // The exporter next to each PgBouncer holds one client connection to its admin console.
     const [pooler] = podCounts([backend.workload], ns);
     const poolerPods = pooler!.steady + pooler!.surge;
     const exporters = podSpecOf(backend.workload)!.containers.filter((c) =>
-      [...(c.command ?? []), ...((c as { args?: string[] }).args ?? [])].some((a) => a.includes('/pgbouncer?')),
+      [...(c.command ?? []), ...((c as { args?: string[] }).args ?? [])].some((a) =>
+        a.includes('/pgbouncer?'),
+      ),
     ).length;
-    const clientDemand = [...demand, ...(exporters ? [{ who: `${backend.workload.metadata.name} exporter`, connections: exporters }] : [])];
+    const clientDemand = [
+      ...demand,
+      ...(exporters ? [{ who: `${backend.workload.metadata.name} exporter`, connections: exporters }] : []),
+    ];
     const total = clientDemand.reduce((n, d) => n + d.connections, 0);
     hops.push({
       name: `clients → ${backend.service.metadata.name}.${nsOf(backend.service, ns)} (max_client_conn of one replica)`,
@@ -389,12 +424,15 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
     }
   }
   for (const { backend, demand } of postgresDemand.values()) {
-    const container = podSpecOf(backend.workload)!.containers.find((c) => c.name === 'postgresql') ??
+    const container =
+      podSpecOf(backend.workload)!.containers.find((c) => c.name === 'postgresql') ??
       podSpecOf(backend.workload)!.containers[0]!;
     const settings = postgresSettings(container);
     // Exporters inside the PostgreSQL pod connect over 127.0.0.1.
     const exporters = podSpecOf(backend.workload)!.containers.filter((c) =>
-      Object.values(containerEnv(c, nsOf(backend.workload, ns), backend.objects)).some((v) => /127\.0\.0\.1:5432/.test(v)),
+      Object.values(containerEnv(c, nsOf(backend.workload, ns), backend.objects)).some((v) =>
+        /127\.0\.0\.1:5432/.test(v),
+      ),
     ).length;
     const all: Demand[] = [
       ...demand,
@@ -413,4 +451,3 @@ export function connectionBudget(objects: K8sObject[], ns: string, external: K8s
     if (hop.total > hop.capacity) problems.push(`${hop.name}: ${hop.total} > ${hop.capacity}`);
   return { hops, problems };
 }
-
