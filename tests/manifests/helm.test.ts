@@ -3,7 +3,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderById, tools } from './support/context.js';
 import { SERVICE_NAMES } from './support/design-table.js';
-import { CHARTS, helmDir, helmTemplateArgs, NAMESPACE, runTool } from './support/renders.js';
+import {
+  CHARTS,
+  helmDir,
+  helmTemplateArgs,
+  NAMESPACE,
+  runTool,
+  valuesEnvironments,
+} from './support/renders.js';
 import type { Container, PodSpec } from './support/workloads.js';
 
 const helm = (args: string[]) => runTool(tools().helm, args);
@@ -25,10 +32,11 @@ async function templateError(chart: string, set: string[]): Promise<string> {
 }
 
 describe('helm lint --strict', () => {
-  const cases = CHARTS.flatMap((chart) => [
-    [chart, 'default values'] as const,
-    [chart, 'values-production.yaml'] as const,
-  ]);
+  const cases = CHARTS.flatMap((chart) =>
+    valuesEnvironments(chart).map(
+      (env) => [chart, env === 'default' ? 'default values' : `values-${env}.yaml`] as const,
+    ),
+  );
   it.each(cases)('%s with %s', async (chart, values) => {
     const args = ['lint', '--strict', path.join(helmDir, chart), '--namespace', NAMESPACE];
     if (values !== 'default values') args.push('--values', path.join(helmDir, chart, values));

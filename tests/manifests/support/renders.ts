@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -37,14 +38,20 @@ export interface RenderSpec {
   tool: 'helm' | 'kustomize';
   /** Chart name or overlay name (`base` for k8s/base). */
   target: string;
-  /** `default`/`production` for Helm; the environment for Kustomize (`base` for the base). */
+  /** `default` or the `<env>` of `values-<env>.yaml` for Helm; the environment for Kustomize (`base` for the base). */
   environment: string;
+}
+
+/** `default` and the `<env>` of every `values-<env>.yaml` next to a chart's values.yaml. */
+export function valuesEnvironments(chart: string): string[] {
+  const files = readdirSync(path.join(helmDir, chart)).filter((f) => /^values-[a-z0-9-]+\.yaml$/.test(f));
+  return ['default', ...files.map((f) => f.slice('values-'.length, -'.yaml'.length)).sort()];
 }
 
 /** Everything the suite renders, once per run (global setup). */
 export const RENDERS: RenderSpec[] = [
   ...CHARTS.flatMap((chart) =>
-    (['default', 'production'] as const).map(
+    valuesEnvironments(chart).map(
       (environment): RenderSpec => ({
         id: `helm:${chart}:${environment}`,
         tool: 'helm',
@@ -106,7 +113,10 @@ export async function render(tools: Tools, spec: RenderSpec): Promise<string> {
   if (spec.tool === 'helm') {
     return runTool(
       tools.helm,
-      helmTemplateArgs(spec.target, spec.environment === 'production' ? ['values-production.yaml'] : []),
+      helmTemplateArgs(
+        spec.target,
+        spec.environment === 'default' ? [] : [`values-${spec.environment}.yaml`],
+      ),
     );
   }
   const dir = spec.target === 'base' ? path.join(k8sDir, 'base') : path.join(k8sDir, 'overlays', spec.target);
