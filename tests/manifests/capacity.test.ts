@@ -99,6 +99,21 @@ describe('database connections fit at the HPA maxima, hop by hop', () => {
     expect(budget.problems.join()).toMatch(/max_connections\): \d+ > 100/);
   });
 
+  it('a migration Job pointed at the pooler is reported (its advisory lock needs a session)', () => {
+    const objects = renderById('kustomize:production').objects.map((o): K8sObject => {
+      if (o.kind !== 'Job') return o;
+      const copy = structuredClone(o) as K8sObject & {
+        spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
+      };
+      for (const e of copy.spec.template.spec.containers[0]!.env)
+        if (e.name === 'DB_HOST') e.value = 'pgbouncer.data.svc.cluster.local';
+      return copy;
+    });
+    expect(connectionBudget(objects, NAMESPACE).problems.join('\n')).toMatch(
+      /Job\/user-service-migrate: migrations hold a session-level advisory lock/,
+    );
+  });
+
   it('a session-mode pooler does not bound the server connections and is reported', () => {
     const objects = renderById('kustomize:production').objects.map(
       (o): K8sObject =>

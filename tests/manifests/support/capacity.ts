@@ -351,6 +351,10 @@ export function connectionBudget(
         );
         continue;
       }
+      if ((c.command ?? []).join(' ').includes('migrate') && isPooler(backend))
+        problems.push(
+          `${count.object.kind}/${count.object.metadata.name}: migrations hold a session-level advisory lock; connect them to PostgreSQL, not through ${backend.service.metadata.name}`,
+        );
       const pods = count.steady + count.surge + count.jobs + count.tests;
       const key = `${backend.service.metadata.namespace}/${backend.service.metadata.name}`;
       const entry = clients.get(key) ?? { backend, demand: [] };
