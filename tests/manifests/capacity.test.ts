@@ -151,3 +151,78 @@ describe.runIf(process.env.SHOW_CAPACITY)('figures', () => {
     }
   });
 });
+
+describe('the capacity functions on small renders', () => {
+  const deployment = (name: string, extra: Record<string, unknown> = {}): K8sObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      replicas: 2,
+      template: {
+        spec: {
+          initContainers: [
+            {
+              name: 'init',
+              resources: { requests: { cpu: '2', memory: '64Mi' }, limits: { cpu: '2', memory: '64Mi' } },
+            },
+          ],
+          containers: [{ name: 'app' }],
+        },
+      },
+      ...extra,
+    },
+  });
+  const quota: K8sObject = {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'q', namespace: NAMESPACE },
+    spec: { hard: { pods: '4', 'requests.cpu': '10', 'limits.memory': '1Gi' } },
+  };
+  const range: K8sObject = {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: 'l', namespace: NAMESPACE },
+    spec: {
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: '500m', memory: '512Mi' },
+          defaultRequest: { cpu: '100m', memory: '128Mi' },
+        },
+      ],
+    },
+  };
+  const hpa: K8sObject = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'h', namespace: NAMESPACE },
+    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3 },
+  };
+
+  it('counts the HPA maximum, 25% surge by default, LimitRange defaults and the larger of init and app containers', () => {
+    const [report] = quotaReports([deployment('d'), hpa, quota, range], NAMESPACE);
+    // 3 at the maximum + ceil(25% of 3) = 1 surge pod; each pod requests max(2 CPU init, 100m app).
+    expect(report!.used.pods).toBe(4);
+    expect(report!.used['requests.cpu']).toBe(8);
+    expect(report!.used['limits.memory']).toBe(4 * 512 * 2 ** 20);
+    expect(report!.problems).toEqual(['limits.memory: 2.00Gi > 1.00Gi']);
+  });
+
+  it('a blue-green Rollout surges by a whole second ReplicaSet', () => {
+    const rollout = {
+      ...deployment('d', { strategy: { blueGreen: { activeService: 'x' } } }),
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+    };
+    const [report] = quotaReports(
+      [
+        rollout,
+        { ...hpa, spec: { ...(hpa.spec as object), scaleTargetRef: { kind: 'Rollout', name: 'd' } } },
+        quota,
+      ],
+      NAMESPACE,
+    );
+    expect(report!.used.pods).toBe(6);
+  });
+});

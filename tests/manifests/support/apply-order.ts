@@ -257,6 +257,39 @@ export const PRODUCERS: Array<{ produces: (o: K8sObject, ns: string) => ObjectRe
     },
   },
   {
+    // ECK: an Elasticsearch gets its HTTP Service, the `elastic` user's password and its CA.
+    produces: (o, ns) =>
+      o.kind === 'Elasticsearch' && groupOf(o.apiVersion) === 'elasticsearch.k8s.elastic.co'
+        ? [
+            { kind: 'Service', namespace: o.metadata.namespace ?? ns, name: `${o.metadata.name}-es-http` },
+            {
+              kind: 'Secret',
+              namespace: o.metadata.namespace ?? ns,
+              name: `${o.metadata.name}-es-elastic-user`,
+            },
+            {
+              kind: 'Secret',
+              namespace: o.metadata.namespace ?? ns,
+              name: `${o.metadata.name}-es-http-certs-public`,
+            },
+          ]
+        : [],
+  },
+  {
+    // CloudNativePG: a Cluster gets its read-write/read-only Services and the app user's Secret; a
+    // Pooler gets a Service of its own name.
+    produces: (o, ns) => {
+      if (groupOf(o.apiVersion) !== 'postgresql.cnpg.io') return [];
+      const namespace = o.metadata.namespace ?? ns;
+      if (o.kind === 'Pooler') return [{ kind: 'Service', namespace, name: o.metadata.name }];
+      if (o.kind !== 'Cluster') return [];
+      return [
+        ...['rw', 'ro', 'r'].map((s) => ({ kind: 'Service', namespace, name: `${o.metadata.name}-${s}` })),
+        { kind: 'Secret', namespace, name: `${o.metadata.name}-app` },
+      ];
+    },
+  },
+  {
     produces: (o) => {
       if (o.kind !== 'CustomResourceDefinition') return [];
       const spec = o.spec as { group: string; names: { kind: string } };

@@ -42,7 +42,13 @@ export function podCounts(objects: K8sObject[], ns: string): PodCount[] {
     const spec = o.spec as {
       replicas?: number;
       parallelism?: number;
-      strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string } };
+      strategy?: {
+        type?: string;
+        rollingUpdate?: { maxSurge?: number | string };
+        // Argo Rollouts
+        canary?: { maxSurge?: number | string };
+        blueGreen?: { previewReplicaCount?: number };
+      };
     };
     if (o.kind === 'Job' || o.kind === 'CronJob') {
       counts.push({ object: o, steady: 0, surge: 0, jobs: spec.parallelism ?? 1, tests: 0 });
@@ -50,11 +56,13 @@ export function podCounts(objects: K8sObject[], ns: string): PodCount[] {
       counts.push({ object: o, steady: 0, surge: 0, jobs: 0, tests: 1 });
     } else {
       const steady = hpaFor(objects, o, ns)?.spec.maxReplicas ?? spec.replicas ?? 1;
-      // Deployments (and Deployment-like CRDs) surge during a rolling update; StatefulSets replace in place.
+      // Deployments (and Deployment-like CRDs) surge during a rolling update; StatefulSets replace in
+      // place; a blue-green Rollout runs a whole second (or preview-sized) ReplicaSet.
       const rolling = o.kind !== 'StatefulSet' && spec.strategy?.type !== 'Recreate';
-      const surge = rolling
-        ? resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', steady)
-        : 0;
+      const blueGreen = spec.strategy?.blueGreen;
+      const maxSurge = spec.strategy?.rollingUpdate?.maxSurge ?? spec.strategy?.canary?.maxSurge ?? '25%';
+      let surge = rolling ? resolveIntOrPercent(maxSurge, steady) : 0;
+      if (blueGreen) surge = blueGreen.previewReplicaCount ?? steady;
       counts.push({ object: o, steady, surge, jobs: 0, tests: 0 });
     }
   }
