@@ -318,3 +318,20 @@ describe('dependency rules', () => {
     ]);
   });
 });
+
+describe('custom resources of the prerequisite operators', () => {
+  const overlays = deployableRenders().filter((r) => r.tool === 'kustomize');
+  it.each(overlays.map((r) => [r.id, r] as const))(
+    '%s: each carries SkipDryRunOnMissingResource (a missing operator fails those objects, not the whole dry run)',
+    (_id, r) => {
+      const crds = prerequisitesOf(r).crds ?? {};
+      const custom = r.objects.filter((o) => `${o.apiVersion.split('/')[0]}/${o.kind}` in crds);
+      expect(custom.length).toBeGreaterThan(0);
+      for (const o of custom)
+        expect(
+          o.metadata.annotations?.['argocd.argoproj.io/sync-options'],
+          `${o.kind}/${o.metadata.name}`,
+        ).toMatch(/SkipDryRunOnMissingResource=true/);
+    },
+  );
+});
