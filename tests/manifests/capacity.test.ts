@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionBudget, formatQuantity, quotaReports } from './support/capacity.js';
 import { deployableRenders, type Rendered, renderById, renders } from './support/context.js';
-import { type K8sObject, NAMESPACE } from './support/renders.js';
+import { type K8sObject, NAMESPACE, repoRoot } from './support/renders.js';
 
 const byRender = (list: Rendered[]) => list.map((r) => [r.id, r] as const);
 
@@ -132,23 +134,45 @@ describe('database connections fit at the HPA maxima, hop by hop', () => {
   });
 });
 
-/** The figures, for the READMEs and reviews: `SHOW_CAPACITY=1 npx vitest run capacity`. */
-describe.runIf(process.env.SHOW_CAPACITY)('figures', () => {
-  it('prints quota use and connection budgets', () => {
-    for (const r of renders()) {
-      for (const q of quotaReports(r.objects, NAMESPACE))
-        console.log(
-          `${r.id} quota ${q.namespace}: ${Object.keys(q.hard)
-            .filter((k) => k in q.used)
-            .map((k) => `${k} ${formatQuantity(q.used[k]!)}/${formatQuantity(q.hard[k]!)}`)
-            .join(', ')}`,
-        );
-      if (r.environment === 'base') continue;
-      for (const h of connectionBudget(r.objects, NAMESPACE, externalDataTier(r)).hops)
-        console.log(
-          `${r.id} ${h.name}: ${h.total}/${h.capacity} [${h.demand.map((d) => `${d.who}=${d.connections}`).join('; ')}]`,
-        );
-    }
+/** The figures the READMEs quote are the computed ones (`SHOW_CAPACITY=1` prints them for every render). */
+describe('documented figures', () => {
+  it('k8s/README.md and helm/README.md quote the quota use and connection budget the suite computes', () => {
+    const production = renderById('kustomize:production');
+    const [quota] = quotaReports(production.objects, NAMESPACE);
+    const gi = (n: number) => `${(n / 2 ** 30).toFixed(1)}Gi`;
+    const hops = connectionBudget(production.objects, NAMESPACE).hops;
+    const clients = hops.find((h) => h.name.startsWith('clients'))!;
+    const server = hops.find((h) => h.name.startsWith('→ postgresql'))!;
+    const k8sReadme = readFileSync(path.join(repoRoot, 'k8s/README.md'), 'utf8').replace(/\s+/g, ' ');
+    for (const figure of [
+      `= ${quota!.used.pods} pods`,
+      `${quota!.used['requests.cpu']} CPU / ${gi(quota!.used['requests.memory']!)} requested`,
+      `${quota!.used['limits.cpu']} CPU / ${gi(quota!.used['limits.memory']!)} of limits`,
+      `= ${clients.total} clients ≤ \`max_client_conn\` ${clients.capacity}`,
+      `= ${server.total} ≤ PostgreSQL \`max_connections\` ${server.capacity}`,
+    ])
+      expect(k8sReadme).toContain(figure);
+    const helmDefault = renderById('helm:shop:default');
+    const [bundled] = quotaReports(helmDefault.objects, NAMESPACE);
+    const helmReadme = readFileSync(path.join(repoRoot, 'helm/README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(helmReadme).toContain(
+      `peak is ${bundled!.used.pods} pods, ${Math.round(bundled!.used['requests.cpu']! * 10) / 10} CPU / ${gi(bundled!.used['requests.memory']!)} requested, ${Math.round(bundled!.used['limits.cpu']! * 10) / 10} CPU / ${gi(bundled!.used['limits.memory']!)} of limits`,
+    );
+    if (process.env.SHOW_CAPACITY)
+      for (const r of renders()) {
+        for (const q of quotaReports(r.objects, NAMESPACE))
+          console.log(
+            `${r.id} quota ${q.namespace}: ${Object.keys(q.hard)
+              .filter((k) => k in q.used)
+              .map((k) => `${k} ${formatQuantity(q.used[k]!)}/${formatQuantity(q.hard[k]!)}`)
+              .join(', ')}`,
+          );
+        if (r.environment === 'base') continue;
+        for (const h of connectionBudget(r.objects, NAMESPACE, externalDataTier(r)).hops)
+          console.log(
+            `${r.id} ${h.name}: ${h.total}/${h.capacity} [${h.demand.map((d) => `${d.who}=${d.connections}`).join('; ')}]`,
+          );
+      }
   });
 });
 
