@@ -1,5 +1,5 @@
 import type { K8sObject } from './renders.js';
-import type { Container, PodSpec } from './workloads.js';
+import { allContainers, type Container, type PodSpec } from './workloads.js';
 
 /**
  * What a rendered object refers to, read the way the API server and the controllers read it. Shared by
@@ -49,12 +49,6 @@ export function podSpecOf(o: K8sObject): PodSpec | undefined {
   const jobTemplate = spec.jobTemplate as { spec?: { template?: { spec?: PodSpec } } } | undefined;
   return jobTemplate?.spec?.template?.spec;
 }
-
-const allContainers = (spec: PodSpec): Container[] => [
-  ...(spec.initContainers ?? []),
-  ...spec.containers,
-  ...(spec.ephemeralContainers ?? []),
-];
 
 export interface ObjectRef {
   kind: string;
