@@ -52,6 +52,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Loads the demo catalog (10 categories × 6 products with stock) the way compose's `seed` step does. */
+export async function seedCatalog(stack: Stack): Promise<void> {
+  await run(process.execPath, ['dist/seed.js'], {
+    cwd: serviceDir('product'),
+    env: { ...process.env, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' },
+  });
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   for (const name of SERVICES) {
     if (!existsSync(`${serviceDir(name)}dist/main.js`)) {
