@@ -124,12 +124,12 @@ async function browse(ctx: JourneyContext): Promise<void> {
 async function search(ctx: JourneyContext): Promise<void> {
   const j = 'search';
   const q = encodeURIComponent(pick(ctx.random, ctx.catalog.terms));
-  // A small page so the next-page step (cursor) is part of most searches.
+  // A small page so the next-page step (cursor) is part of many searches (terms are single words).
   const first = await send(ctx, {
     journey: j,
     step: 'query',
     method: 'GET',
-    path: `/api/v1/products?q=${q}&limit=3`,
+    path: `/api/v1/products?q=${q}&limit=2`,
     ok: [200],
   });
   let items = first.body.items as Array<{ id: number }>;
@@ -139,7 +139,7 @@ async function search(ctx: JourneyContext): Promise<void> {
       journey: j,
       step: 'next-page',
       method: 'GET',
-      path: `/api/v1/products?q=${q}&limit=3&cursor=${encodeURIComponent(first.body.next_cursor)}`,
+      path: `/api/v1/products?q=${q}&limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`,
       ok: [200],
     });
     if (next.body.items.length > 0) items = next.body.items;
