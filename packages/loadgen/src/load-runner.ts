@@ -34,7 +34,7 @@ const CATALOG_PAGES = 5;
 async function setup(ctx: JourneyContext): Promise<void> {
   const { client } = ctx;
   const fail = (what: string, status: string) => {
-    throw new LoadSetupError(`${what} answered ${status} (see the setup.* rows and the error samples)`);
+    throw new LoadSetupError(`${what} answered ${status}`);
   };
   let cursor: string | null = null;
   for (let page = 0; page < CATALOG_PAGES; page++) {
