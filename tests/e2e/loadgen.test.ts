@@ -143,13 +143,8 @@ describe('load generator against the real services', () => {
   });
 
   describe('while the payment service is down', () => {
-    beforeAll(async () => {
-      stack.process('payment').signal('SIGTERM');
-      await stack.process('payment').waitForExit(10_000);
-    });
-    afterAll(async () => {
-      await stack.start('payment');
-    });
+    beforeAll(() => stack.stopService('payment'));
+    afterAll(() => stack.start('payment'));
 
     it('counts the order 503s as errors and fails the run on the default budget of 0', async () => {
       const result = await runLoad(base({ mix: { checkout: 1 }, maxJourneys: 4, retry: { attempts: 0 } }));

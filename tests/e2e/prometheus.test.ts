@@ -137,13 +137,8 @@ describe.skipIf(!tools)('Prometheus scraping the real services under load', () =
   });
 
   describe('when the payment service goes down', () => {
-    beforeAll(async () => {
-      stack.process('payment').signal('SIGTERM');
-      await stack.process('payment').waitForExit(10_000);
-    });
-    afterAll(async () => {
-      await stack.start('payment');
-    });
+    beforeAll(() => stack.stopService('payment'));
+    afterAll(() => stack.start('payment'));
 
     it('HighErrorRate (order-service) and ServiceDown (payment-service) go pending, their short-for copies fire, and the checkout budget burns', async () => {
       // Checkouts get 503 + Retry-After from the order service; the caller tolerates them (not errors).

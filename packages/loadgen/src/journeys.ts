@@ -65,20 +65,48 @@ async function think(ctx: JourneyContext): Promise<void> {
 
 const send = (ctx: JourneyContext, spec: RequestSpec) => ctx.client.send(spec).then(must);
 
+/** The access token of a login reply and when it expires. */
+export const sessionFrom = (reply: StepReply): Session => ({
+  token: reply.body.access_token as string,
+  expiresAt: Date.now() + (reply.body.expires_in as number) * 1000,
+});
+
+/** POST /users/login with the seed's `{"username","password"}` body; the reply carries the tokens. */
+export const loginRequest = (
+  journey: RequestSpec['journey'],
+  step: string,
+  user: { username: string; password: string },
+): RequestSpec => ({
+  journey,
+  step,
+  method: 'POST',
+  path: '/api/v1/users/login',
+  body: { username: user.username, password: user.password },
+  ok: [200],
+});
+
+/** POST /users for `username` with the pool password; `ok` decides whether 409 (exists) is fine. */
+export const registerRequest = (
+  journey: RequestSpec['journey'],
+  step: string,
+  username: string,
+  ok: readonly number[],
+): RequestSpec => ({
+  journey,
+  step,
+  method: 'POST',
+  path: '/api/v1/users',
+  body: { username, email: `${username}@loadgen.example.com`, password: POOL_PASSWORD },
+  ok,
+});
+
 /** A valid access token for `user`; logs in (step `<journey>.login`) when it has none or it expires soon. */
 async function sessionOf(ctx: JourneyContext, journey: JourneyName, user: PoolUser): Promise<string> {
   if (user.session && user.session.expiresAt - Date.now() > 60_000) return user.session.token;
   // Concurrent journeys of one shopper share one login, as tabs of one browser would.
   user.login ??= (async () => {
-    const reply = await send(ctx, {
-      journey,
-      step: 'login',
-      method: 'POST',
-      path: '/api/v1/users/login',
-      body: { username: user.username, password: user.password },
-      ok: [200],
-    });
-    return { token: reply.body.access_token as string, expiresAt: Date.now() + reply.body.expires_in * 1000 };
+    const reply = await send(ctx, loginRequest(journey, 'login', user));
+    return sessionFrom(reply);
   })().finally(() => {
     user.login = undefined;
   });
@@ -158,23 +186,9 @@ async function search(ctx: JourneyContext): Promise<void> {
 async function signup(ctx: JourneyContext): Promise<void> {
   const j = 'signup';
   const username = `${ctx.options.userPrefix}s${ctx.signupSeq.next++}`;
-  await send(ctx, {
-    journey: j,
-    step: 'register',
-    method: 'POST',
-    path: '/api/v1/users',
-    body: { username, email: `${username}@loadgen.example.com`, password: POOL_PASSWORD },
-    ok: [201],
-  });
+  await send(ctx, registerRequest(j, 'register', username, [201]));
   await think(ctx);
-  const login = await send(ctx, {
-    journey: j,
-    step: 'login',
-    method: 'POST',
-    path: '/api/v1/users/login',
-    body: { username, password: POOL_PASSWORD },
-    ok: [200],
-  });
+  const login = await send(ctx, loginRequest(j, 'login', { username, password: POOL_PASSWORD }));
   await think(ctx);
   await send(ctx, {
     journey: j,

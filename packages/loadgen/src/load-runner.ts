@@ -4,9 +4,11 @@ import {
   JOURNEY_STEPS,
   type JourneyContext,
   JourneyStop,
-  POOL_PASSWORD,
+  loginRequest,
   poolUsers,
+  registerRequest,
   searchTerms,
+  sessionFrom,
 } from './journeys.js';
 import {
   type JourneyCounts,
@@ -56,19 +58,9 @@ async function setup(ctx: JourneyContext): Promise<void> {
     throw new LoadSetupError('the catalog is empty: seed it first (compose and `npm run dev` do)');
   ctx.catalog.terms = searchTerms(ctx.catalog.products);
   if (ctx.admin) {
-    const reply = await client.send({
-      journey: 'setup',
-      step: 'admin-login',
-      method: 'POST',
-      path: '/api/v1/users/login',
-      body: { username: ctx.admin.username, password: ctx.admin.password },
-      ok: [200],
-    });
+    const reply = await client.send(loginRequest('setup', 'admin-login', ctx.admin));
     if (reply.outcome !== 'ok') fail(`admin login as ${ctx.admin.username}`, reply.status);
-    ctx.admin.session = {
-      token: reply.body.access_token,
-      expiresAt: Date.now() + reply.body.expires_in * 1000,
-    };
+    ctx.admin.session = sessionFrom(reply);
   }
   // The shopper pool: registered once (409 = the account exists from an earlier run with this prefix).
   const needsPool = ctx.options.mix.checkout > 0 || ctx.options.mix.cancel > 0;
@@ -78,18 +70,7 @@ async function setup(ctx: JourneyContext): Promise<void> {
     Array.from({ length: SETUP_CONCURRENCY }, async () => {
       while (next < ctx.users.length) {
         const user = ctx.users[next++]!;
-        const reply = await client.send({
-          journey: 'setup',
-          step: 'register',
-          method: 'POST',
-          path: '/api/v1/users',
-          body: {
-            username: user.username,
-            email: `${user.username}@loadgen.example.com`,
-            password: POOL_PASSWORD,
-          },
-          ok: [201, 409],
-        });
+        const reply = await client.send(registerRequest('setup', 'register', user.username, [201, 409]));
         if (reply.outcome !== 'ok') fail(`registering ${user.username}`, reply.status);
       }
     }),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { type JourneyName, type ResolvedOptions, type StepResponse, serviceOf } from './options.js';
 import type { Outcome, Recorder, StatusKey } from './stats.js';
@@ -34,18 +35,6 @@ export interface StepReply {
   headers: Record<string, string>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * The public API over undici (keep-alive pools per origin): routes each path to its service's base URL,
  * times every request into the recorder, classifies it, and retries tolerated (`expected`) answers.
@@ -76,7 +65,7 @@ export class ShopClient {
 
   /** Waits `ms` unless the run is aborted (then throws `RunAborted`). */
   async pause(ms: number): Promise<void> {
-    await sleep(ms, this.runSignal);
+    if (ms > 0) await sleep(ms, undefined, { signal: this.runSignal }).catch(() => undefined);
     if (this.runSignal.aborted) throw new RunAborted();
   }
 
