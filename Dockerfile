@@ -3,6 +3,8 @@
 # Build from the repository root:
 #   DOCKER_BUILDKIT=1 docker build --build-arg SERVICE=order --build-arg PORT=8082 \
 #     -t ghcr.io/shop-demo/shop-order .
+# The load generator (@shop/loadgen) is the `loadgen` target of the same build:
+#   DOCKER_BUILDKIT=1 docker build --target loadgen -t ghcr.io/shop-demo/shop-loadgen .
 # Building the four services in a row reuses every stage up to `prod-deps` from the BuildKit cache, so
 # only the first build pays for `npm ci` and the TypeScript build.
 # Base image: pin it by digest with --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest>, or pin
@@ -27,7 +29,7 @@ RUN --mount=type=secret,id=npm_ca,required=false \
 # (and their heavy dependencies) are left out. `out/json` holds the manifests and the trimmed lockfile
 # only, so the dependency layer below stays cached while no manifest changes.
 FROM tools AS prune
-ARG WORKSPACES="@shop/user-service @shop/product-service @shop/order-service @shop/payment-service"
+ARG WORKSPACES="@shop/user-service @shop/product-service @shop/order-service @shop/payment-service @shop/loadgen"
 COPY . .
 RUN turbo prune ${WORKSPACES} --docker --out-dir /out
 
@@ -102,6 +104,39 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 ENV NODE_ENV=production \
     HOME=/tmp
+
+# --- loadgen: the load generator (`--target loadgen`; compose profile `load`, k8s/components/loadgen). It
+# sits before `service` so that a build without --target still produces a service image.
+FROM prune AS prune-loadgen
+RUN turbo prune @shop/loadgen --docker --out-dir /out
+
+FROM ${NODE_IMAGE} AS loadgen-deps
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+WORKDIR /app
+COPY --from=prune-loadgen /out/json/ ./
+RUN --mount=type=secret,id=npm_ca,required=false \
+    --mount=type=cache,target=/root/.npm,sharing=locked \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci --omit=dev \
+ && rm -f package-lock.json
+
+FROM runtime-base AS loadgen
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/shop-demo/shop
+LABEL org.opencontainers.image.title="shop-loadgen" \
+      org.opencontainers.image.description="Shop load generator: open-model shopper journeys against the public API" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}"
+WORKDIR /app
+COPY --from=loadgen-deps /app/ ./
+COPY --from=build /app/packages/loadgen/dist/ ./packages/loadgen/dist/
+WORKDIR /app/packages/loadgen
+USER 10001:10001
+# Flags after the image name (or LOAD_* variables) configure the run; the exit code is the verdict.
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD []
 
 FROM runtime-base AS service
 ARG SERVICE

@@ -49,7 +49,17 @@ export interface Stack {
   process(name: ServiceName): ServiceProcess;
   /** (Re)starts one service on its fixed port, with optional environment overrides. */
   start(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Stops one service gracefully (SIGTERM) and waits for it to exit — a real outage of that dependency. */
+  stopService(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Loads the demo catalog (10 categories × 6 products with stock) the way compose's `seed` step does. */
+export async function seedCatalog(stack: Stack): Promise<void> {
+  await run(process.execPath, ['dist/seed.js'], {
+    cwd: serviceDir('product'),
+    env: { ...process.env, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' },
+  });
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -145,6 +155,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url,
     process: (name) => processes.get(name)!,
     start,
+    async stopService(name) {
+      const proc = processes.get(name)!;
+      proc.signal('SIGTERM');
+      await proc.waitForExit(10_000);
+    },
     async stop() {
       // SIGTERM first so the graceful path runs; stop() SIGKILLs whatever is left.
       for (const p of processes.values()) p.signal('SIGTERM');
