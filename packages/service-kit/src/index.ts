@@ -4,7 +4,13 @@ export {
   type TransactionOptions,
   withTransaction,
 } from './clients/pg-transaction.repository.js';
-export { createRedis, type RedisClientOptions } from './clients/redis.js';
+export {
+  createRedis,
+  openRedis,
+  type RedisClientOptions,
+  type RedisSentinelOptions,
+  redisConnectionOptions,
+} from './clients/redis.js';
 export {
   type BaseConfig,
   baseConfigSchema,

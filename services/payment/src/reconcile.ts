@@ -1,8 +1,7 @@
 // `node dist/reconcile.js [YYYY-MM-DD]` — runs the daily reconciliation once (default: yesterday,
 // UTC) under the same Redis lock as the admin endpoint, prints the report as JSON, exits 0 when
 // everything matched, 2 when there are discrepancies, 1 on error (including "lock held").
-import { createLogger, loadConfig } from '@shop/service-kit';
-import { Redis } from 'ioredis';
+import { createLogger, loadConfig, openRedis, redisOptionsFromConfig } from '@shop/service-kit';
 import pg from 'pg';
 import { paymentConfigSchema } from './config.js';
 import { ReconciliationService } from './modules/reconciliation/reconciliation.service.js';
@@ -12,7 +11,8 @@ const config = loadConfig(paymentConfigSchema, process.env);
 const logger = createLogger({ name: `${config.SERVICE_NAME}-reconcile`, level: config.LOG_LEVEL });
 const date = process.argv[2] ?? new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 10);
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
-const redis = new Redis(config.redisUrl, {
+// Sentinel-aware like the service (REDIS_SENTINELS, k8s/components/ha-data).
+const redis = openRedis(redisOptionsFromConfig(config), {
   keyPrefix: config.REDIS_KEY_PREFIX || undefined,
   maxRetriesPerRequest: 2,
 });

@@ -12,6 +12,52 @@ export interface RedisClientOptions {
   checkTimeoutMs?: number;
   /** Extra ioredis options (e.g. `maxRetriesPerRequest: null` for blocking stream consumers). */
   redisOptions?: RedisOptions;
+  /**
+   * Redis behind Sentinel: the master of `name` is asked from `sentinels` (and again after a failover);
+   * `url` then only gives the master's password and database.
+   */
+  sentinel?: RedisSentinelOptions;
+}
+
+export interface RedisSentinelOptions {
+  sentinels: Array<{ host: string; port: number }>;
+  /** The monitored master's name (`sentinel monitor <name> …`). */
+  name: string;
+  /** The Sentinels' own password, if they require one. */
+  password?: string;
+}
+
+/**
+ * ioredis connection options for a URL, or for a Sentinel-managed master: ioredis asks the Sentinels
+ * for the master, reconnects to the new one after a failover (a READONLY reply from a demoted master
+ * also triggers the reconnect), and never writes to a replica.
+ */
+export function redisConnectionOptions(url: string, sentinel?: RedisSentinelOptions): RedisOptions {
+  if (!sentinel) return {};
+  const parsed = new URL(url);
+  return {
+    sentinels: sentinel.sentinels,
+    name: sentinel.name,
+    role: 'master',
+    ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    db: Number(parsed.pathname.slice(1) || 0),
+    // A failed-over master answers READONLY: reconnect (to the new master) and resend.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    // Sentinels keep answering while the master moves: retry them like the master itself.
+    sentinelRetryStrategy: (times) => Math.min(times * 100, 2000),
+  };
+}
+
+/** A bare ioredis client for a URL or a Sentinel-managed master (scripts that run without a kit). */
+export function openRedis(
+  target: Pick<RedisClientOptions, 'url' | 'sentinel'>,
+  settings: RedisOptions = {},
+): Redis {
+  const options = { ...settings, ...redisConnectionOptions(target.url, target.sentinel) };
+  // With Sentinels the URL's host is not where the master is: ioredis asks them.
+  return target.sentinel ? new Redis(options) : new Redis(target.url, options);
 }
 
 /**
@@ -21,7 +67,7 @@ export interface RedisClientOptions {
  */
 export function createRedis(kit: ServiceKit, options: RedisClientOptions): Redis {
   const name = options.name ?? 'redis';
-  const client = new Redis(options.url, {
+  const settings: RedisOptions = {
     keyPrefix: options.keyPrefix || undefined,
     connectionName: kit.name,
     maxRetriesPerRequest: 2,
@@ -29,7 +75,8 @@ export function createRedis(kit: ServiceKit, options: RedisClientOptions): Redis
     // Reconnect forever with a capped backoff; readiness reports the outage meanwhile.
     retryStrategy: (times) => Math.min(times * 100, 2000),
     ...options.redisOptions,
-  });
+  };
+  const client = openRedis(options, settings);
   // Without a listener ioredis prints every connection error; log at warn, once per state change.
   let lastError: string | undefined;
   client.on('error', (err: Error) => {

@@ -29,6 +29,34 @@ export const baseConfigSchema = z.object({
   REDIS_PASSWORD: optionalSecret,
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().default(''),
+  // Redis with Sentinel (k8s/components/ha-data): `host:port` of the Sentinels, comma-separated. When
+  // set, the client asks them for the current master of REDIS_SENTINEL_NAME instead of using
+  // REDIS_HOST/REDIS_PORT (REDIS_PASSWORD and REDIS_DB still apply to the master).
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const nodes = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
+          const portNumber = match ? Number(match[2]) : Number.NaN;
+          return match && portNumber >= 1 && portNumber <= 65535
+            ? { host: match[1]!, port: portNumber }
+            : undefined;
+        });
+      if (nodes.length === 0 || nodes.some((n) => n === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'expected host:port[,host:port…] of the Redis Sentinels' });
+        return z.NEVER;
+      }
+      return nodes as Array<{ host: string; port: number }>;
+    }),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('shop'),
+  // The Sentinels' own password (`requirepass` of sentinel.conf); REDIS_PASSWORD when absent.
+  REDIS_SENTINEL_PASSWORD: optionalSecret,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   // The seed writes "10s"; a bare number means milliseconds.

@@ -77,6 +77,9 @@ export function bootstrapService<S extends z.ZodObject>(
 }
 
 type DataConfig = Pick<BaseConfig, 'DB_POOL_SIZE' | 'DB_CONNECTION_TIMEOUT' | 'REDIS_KEY_PREFIX'> &
+  Partial<
+    Pick<BaseConfig, 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_SENTINEL_PASSWORD' | 'REDIS_PASSWORD'>
+  > &
   DerivedConfig;
 
 /** `createPgPool` options from the base keys: `DATABASE_URL`/`DB_*`, `DB_POOL_SIZE`, `DB_CONNECTION_TIMEOUT`. */
@@ -88,9 +91,24 @@ export function pgPoolOptionsFromConfig(config: DataConfig): PgPoolOptions {
   };
 }
 
-/** `createRedis` options from the base keys: `REDIS_URL`/`REDIS_*` and `REDIS_KEY_PREFIX`. */
+/**
+ * `createRedis` options from the base keys: `REDIS_URL`/`REDIS_*`, `REDIS_KEY_PREFIX`, and with
+ * `REDIS_SENTINELS` the Sentinels to ask for the master of `REDIS_SENTINEL_NAME`.
+ */
 export function redisOptionsFromConfig(config: DataConfig): RedisClientOptions {
-  return { url: config.redisUrl, keyPrefix: config.REDIS_KEY_PREFIX };
+  return {
+    url: config.redisUrl,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    ...(config.REDIS_SENTINELS
+      ? {
+          sentinel: {
+            sentinels: config.REDIS_SENTINELS,
+            name: config.REDIS_SENTINEL_NAME ?? 'shop',
+            password: config.REDIS_SENTINEL_PASSWORD ?? config.REDIS_PASSWORD,
+          },
+        }
+      : {}),
+  };
 }
 
 export interface DataClientOptions {
