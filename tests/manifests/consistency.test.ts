@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import {
+  containerProblems,
+  monitorProblems,
+  podSecurityProblems,
+  probePortProblems,
+  serviceAccountTokenProblems,
+  serviceSelectionProblems,
+} from './support/consistency.js';
 import { blueprintRenders, find, type Rendered, renders } from './support/context.js';
 import { BLUEPRINT, SERVICE_NAMES } from './support/design-table.js';
-import { podSecurityViolations } from './support/pod-security.js';
 import { kitHttpMetrics, parsePromQL } from './support/promql.js';
 import type { K8sObject } from './support/renders.js';
 import { serviceCallers, serviceCalls } from './support/service-calls.js';
 import {
-  allContainers,
   type Container,
   quantity,
   resolveIntOrPercent,
@@ -123,62 +129,14 @@ describe('Services, probes and ServiceMonitors point at real pods and ports', ()
   it.each(byRender(renders()))(
     '%s: every Service selects serving pods and targets a named container port',
     (_id, r) => {
-      const problems: string[] = [];
-      for (const svc of r.objects.filter((o) => o.kind === 'Service')) {
-        const spec = svc.spec as {
-          selector?: Record<string, string>;
-          ports: Array<{ name: string; targetPort?: string | number; port: number }>;
-        };
-        if (!spec.selector) continue;
-        const pods = selectedWorkloads(r, ns(svc), { matchLabels: spec.selector });
-        const serving = pods.filter((w) =>
-          ['Deployment', 'StatefulSet', 'DaemonSet'].includes(w.object.kind),
-        );
-        if (serving.length === 0)
-          problems.push(`Service ${svc.metadata.name} selects no Deployment/StatefulSet pods`);
-        for (const w of pods.filter((p) => !serving.includes(p)))
-          problems.push(
-            `Service ${svc.metadata.name} also selects ${w.object.kind} ${w.object.metadata.name}`,
-          );
-        for (const port of spec.ports) {
-          const target = port.targetPort ?? port.port;
-          for (const w of serving) {
-            const ok = allContainers(w.spec).some((c) =>
-              (c.ports ?? []).some((p) =>
-                typeof target === 'string' ? p.name === target : p.containerPort === target,
-              ),
-            );
-            if (!ok)
-              problems.push(
-                `Service ${svc.metadata.name} port ${port.name} -> ${target}: no such container port in ${w.object.metadata.name}`,
-              );
-          }
-        }
-      }
-      expect(problems).toEqual([]);
+      expect(serviceSelectionProblems(r.objects)).toEqual([]);
     },
   );
 
   it.each(byRender(renders()))(
     '%s: probe ports name container ports; service probes use /healthz and /readyz',
     (_id, r) => {
-      const problems: string[] = [];
-      for (const w of workloads(r.objects)) {
-        for (const c of allContainers(w.spec)) {
-          for (const [kind, probe] of Object.entries({
-            liveness: c.livenessProbe,
-            readiness: c.readinessProbe,
-            startup: c.startupProbe,
-          })) {
-            const port = probe?.httpGet?.port;
-            if (port === undefined) continue;
-            if (typeof port !== 'string')
-              problems.push(`${w.object.metadata.name}/${c.name} ${kind}: port ${port} is not a named port`);
-            else if (!(c.ports ?? []).some((p) => p.name === port))
-              problems.push(`${w.object.metadata.name}/${c.name} ${kind}: no container port named ${port}`);
-          }
-        }
-      }
+      const problems = probePortProblems(r.objects);
       for (const d of serviceDeployments(r)) {
         const c = mainContainer(d);
         expect(c.livenessProbe?.httpGet?.path, d.metadata.name).toBe('/healthz');
@@ -193,32 +151,7 @@ describe('Services, probes and ServiceMonitors point at real pods and ports', ()
     '%s: ServiceMonitor endpoints name a port of a selected Service that reaches a container port',
     (_id, r) => {
       const monitors = r.objects.filter((o) => o.kind === 'ServiceMonitor');
-      const problems: string[] = [];
-      for (const sm of monitors) {
-        const spec = sm.spec as {
-          selector: Selector;
-          namespaceSelector?: { matchNames?: string[] };
-          endpoints: Array<{ port: string; path?: string }>;
-        };
-        const namespaces = spec.namespaceSelector?.matchNames ?? [ns(sm)];
-        const services = r.objects.filter(
-          (o) =>
-            o.kind === 'Service' &&
-            namespaces.includes(ns(o)) &&
-            selects(spec.selector, o.metadata.labels ?? {}),
-        );
-        if (services.length === 0) problems.push(`ServiceMonitor ${sm.metadata.name} selects no Service`);
-        for (const ep of spec.endpoints) {
-          const withPort = services.filter((s) =>
-            (s.spec as { ports: Array<{ name: string }> }).ports.some((p) => p.name === ep.port),
-          );
-          if (withPort.length === 0)
-            problems.push(
-              `ServiceMonitor ${sm.metadata.name}: no selected Service has a port named ${ep.port}`,
-            );
-          if (ep.path !== undefined) expect(ep.path).toBe('/metrics');
-        }
-      }
+      const problems = monitorProblems(r.objects);
       // The four services are scraped on their http port in every render that contains them.
       for (const d of serviceDeployments(r)) {
         const service = find(r.objects, 'Service', d.metadata.name)!;
@@ -308,69 +241,20 @@ describe('containers and pod security', () => {
   it.each(byRender(renders()))(
     '%s: every container has requests and limits and a pinned, non-latest image',
     (_id, r) => {
-      const problems: string[] = [];
-      for (const w of workloads(r.objects)) {
-        for (const c of allContainers(w.spec)) {
-          const at = `${w.object.kind}/${w.object.metadata.name}/${c.name}`;
-          for (const key of ['cpu', 'memory'])
-            for (const kind of ['requests', 'limits'] as const)
-              if (!c.resources?.[kind]?.[key]) problems.push(`${at}: no ${kind}.${key}`);
-          if (quantity(c.resources?.requests?.cpu) > quantity(c.resources?.limits?.cpu))
-            problems.push(`${at}: cpu request > limit`);
-          if (quantity(c.resources?.requests?.memory) > quantity(c.resources?.limits?.memory))
-            problems.push(`${at}: memory request > limit`);
-          const image = c.image ?? '';
-          const tag = /@sha256:[0-9a-f]{64}$/.test(image) ? 'digest' : /:([^/:@]+)$/.exec(image)?.[1];
-          if (!tag) problems.push(`${at}: image ${image} has no tag`);
-          else if (tag === 'latest') problems.push(`${at}: image ${image} uses latest`);
-        }
-      }
-      expect(problems).toEqual([]);
+      expect(containerProblems(r.objects)).toEqual([]);
     },
   );
 
   it.each(byRender(renders()))(
     '%s: every pod meets Pod Security restricted (and UID >= 10000, read-only root, /tmp emptyDir)',
     (_id, r) => {
-      const namespaces = r.objects.filter((o) => o.kind === 'Namespace');
-      // Helm installs into namespaces it does not create; `monitoring` is kube-prometheus-stack's, which
-      // cannot enforce restricted either (node-exporter reads host paths). Everything else: restricted.
-      const prerequisite: Record<string, string> = { monitoring: 'privileged' };
-      const enforced = (name: string) => {
-        const own = namespaces.find((n) => n.metadata.name === name);
-        if (!own) return prerequisite[name] ?? 'restricted';
-        return own.metadata.labels?.['pod-security.kubernetes.io/enforce'] ?? 'restricted';
-      };
-      const problems: string[] = [];
-      const exempt: string[] = [];
-      for (const w of workloads(r.objects)) {
-        const allowHostPath = enforced(w.namespace) !== 'restricted';
-        if (allowHostPath && (w.spec.volumes ?? []).some((v) => 'hostPath' in v))
-          exempt.push(w.object.metadata.name);
-        for (const v of podSecurityViolations(w.spec, { allowHostPath }))
-          problems.push(`${w.object.kind}/${w.namespace}/${w.object.metadata.name}: ${v}`);
-      }
-      expect(problems).toEqual([]);
       // Only the log collector may mount host paths, and only outside restricted namespaces.
-      expect(exempt.every((name) => name === 'fluent-bit')).toBe(true);
+      expect(podSecurityProblems(r.objects)).toEqual([]);
     },
   );
 
   it.each(byRender(renders()))('%s: no pod gets a service-account token it does not need', (_id, r) => {
-    for (const w of workloads(r.objects)) {
-      const needsApi = w.object.metadata.name === 'fluent-bit';
-      const sa = r.objects.find(
-        (o) =>
-          o.kind === 'ServiceAccount' &&
-          o.metadata.name === w.spec.serviceAccountName &&
-          ns(o) === w.namespace,
-      );
-      const mounted =
-        w.spec.automountServiceAccountToken ??
-        (sa as { automountServiceAccountToken?: boolean } | undefined)?.automountServiceAccountToken ??
-        true;
-      expect(mounted, `${w.object.kind}/${w.object.metadata.name}`).toBe(needsApi);
-    }
+    expect(serviceAccountTokenProblems(r.objects)).toEqual([]);
   });
 
   it.each(byRender(renders()))(

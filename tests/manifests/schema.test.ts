@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasLocalSchema, localSchemaErrors } from './support/apisix-schema.js';
 import { renders } from './support/context.js';
-import { StrictFieldChecker, schemaErrors } from './support/k8s-schema.js';
+import { crdSchemaErrors, hasCrdSchema } from './support/crd-schema.js';
+import { asSubmitted, StrictFieldChecker, schemaErrors } from './support/k8s-schema.js';
 import { type K8sObject, objectId } from './support/renders.js';
 
 let strict: StrictFieldChecker;
@@ -9,7 +9,7 @@ let strict: StrictFieldChecker;
 beforeAll(() => {
   const kinds = renders()
     .flatMap((r) => r.objects)
-    .filter((o) => !hasLocalSchema(o))
+    .filter((o) => !hasCrdSchema(o))
     .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind }));
   // Also the kinds the self-tests below use.
   kinds.push(
@@ -19,20 +19,8 @@ beforeAll(() => {
   strict = new StrictFieldChecker(kinds);
 });
 
-/**
- * kustomize wraps long base64 values of Secret `data` at 76 columns; the API server's decoder skips
- * those newlines, the `byte` format of the JSON schema does not. Validate the unwrapped form.
- */
-function asSubmitted(o: K8sObject): K8sObject {
-  if (o.kind !== 'Secret' || typeof o.data !== 'object' || o.data === null) return o;
-  const data = Object.fromEntries(
-    Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')]),
-  );
-  return { ...o, data };
-}
-
 async function problems(object: K8sObject): Promise<string[]> {
-  if (hasLocalSchema(object)) return localSchemaErrors(object);
+  if (hasCrdSchema(object)) return crdSchemaErrors(object);
   const o = asSubmitted(object);
   return [...(await schemaErrors(o)), ...strict.unknownFields(o)];
 }
@@ -106,13 +94,15 @@ describe('the validator itself', () => {
     expect(strict.unknownFields(sm)).toEqual(['spec.endpoints[0].pathh: unknown field']);
   });
 
-  it('rejects unknown fields in the hand-transcribed ApisixPluginConfig schema', () => {
+  it('rejects unknown fields and wrong types through a validator generated from the CRD (ApisixPluginConfig)', () => {
     const config: K8sObject = {
       apiVersion: 'apisix.apache.org/v2',
       kind: 'ApisixPluginConfig',
       metadata: { name: 'x' },
       spec: { plugins: [{ name: 'limit-count', enable: true, config: {} }], extra: true },
     };
-    expect(localSchemaErrors(config).join()).toMatch(/additionalProperty.*extra/);
+    expect(crdSchemaErrors(config).join()).toMatch(/additionalProperty.*extra/);
+    const wrongType = { ...config, spec: { plugins: [{ name: 'cors', enable: 'yes' }] } };
+    expect(crdSchemaErrors(wrongType).join()).toMatch(/enable must be boolean/);
   });
 });

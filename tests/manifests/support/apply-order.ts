@@ -147,6 +147,12 @@ export const DEPENDENCY_RULES: Array<{
               name: t.metadata.name,
               storageClassName: t.spec.storageClassName,
             }));
+      // CloudNativePG: the instances' claims.
+      if (o.kind === 'Cluster' && groupOf(o.apiVersion) === 'postgresql.cnpg.io')
+        claims.push({
+          name: `${o.metadata.name} storage`,
+          storageClassName: (o.spec as { storage?: { storageClass?: string } }).storage?.storageClass,
+        });
       return claims.map((c) => ({
         // null/absent: the cluster's default StorageClass (a prerequisite).
         ref: { kind: 'StorageClass', name: c.storageClassName ?? '(default)' },
@@ -206,6 +212,64 @@ export const DEPENDENCY_RULES: Array<{
     },
   },
   {
+    rule: 'apisix tls secret',
+    needs: (o, ns) => {
+      if (o.kind !== 'ApisixTls') return [];
+      const secret = (o.spec as { secret: { name: string; namespace?: string } }).secret;
+      return [
+        {
+          ref: {
+            kind: 'Secret',
+            namespace: secret.namespace ?? o.metadata.namespace ?? ns,
+            name: secret.name,
+          },
+          rule: 'apisix tls secret',
+          admission: false,
+        },
+      ];
+    },
+  },
+  {
+    // Argo Rollouts: the Deployment whose pod template a Rollout runs.
+    rule: 'workload reference',
+    needs: (o, ns) => {
+      const ref =
+        o.kind === 'Rollout'
+          ? (o.spec as { workloadRef?: { kind: string; name: string } }).workloadRef
+          : undefined;
+      return ref
+        ? [
+            {
+              ref: { kind: ref.kind, namespace: o.metadata.namespace ?? ns, name: ref.name },
+              rule: 'workloadRef',
+              admission: false,
+            },
+          ]
+        : [];
+    },
+  },
+  {
+    // CloudNativePG: a Cluster's bootstrap Secret, a Pooler's Cluster.
+    rule: 'cloudnative-pg references',
+    needs: (o, ns) => {
+      if (groupOf(o.apiVersion) !== 'postgresql.cnpg.io') return [];
+      const namespace = o.metadata.namespace ?? ns;
+      if (o.kind === 'Pooler')
+        return [
+          {
+            ref: { kind: 'Cluster', namespace, name: (o.spec as { cluster: { name: string } }).cluster.name },
+            rule: 'pooler cluster',
+            admission: false,
+          },
+        ];
+      const secret = (o.spec as { bootstrap?: { initdb?: { secret?: { name: string } } } }).bootstrap?.initdb
+        ?.secret;
+      return o.kind === 'Cluster' && secret
+        ? [{ ref: { kind: 'Secret', namespace, name: secret.name }, rule: 'initdb secret', admission: false }]
+        : [];
+    },
+  },
+  {
     rule: 'role binding',
     needs: (o, ns) => {
       if (o.kind !== 'RoleBinding' && o.kind !== 'ClusterRoleBinding') return [];
@@ -255,6 +319,26 @@ export const PRODUCERS: Array<{ produces: (o: K8sObject, ns: string) => ObjectRe
         .filter((t) => t.secretName)
         .map((t) => ({ kind: 'Secret', namespace: o.metadata.namespace ?? ns, name: t.secretName! }));
     },
+  },
+  {
+    // cert-manager: a Certificate's Secret.
+    produces: (o, ns) =>
+      o.kind === 'Certificate' && groupOf(o.apiVersion) === 'cert-manager.io'
+        ? [
+            {
+              kind: 'Secret',
+              namespace: o.metadata.namespace ?? ns,
+              name: (o.spec as { secretName: string }).secretName,
+            },
+          ]
+        : [],
+  },
+  {
+    // Knative Serving: a Service gets the (ExternalName) Service of its name that callers address.
+    produces: (o, ns) =>
+      o.kind === 'Service' && groupOf(o.apiVersion) === 'serving.knative.dev'
+        ? [{ kind: 'Service', namespace: o.metadata.namespace ?? ns, name: o.metadata.name }]
+        : [],
   },
   {
     // ECK: an Elasticsearch gets its HTTP Service, the `elastic` user's password and its CA.

@@ -57,12 +57,14 @@ export function podCounts(objects: K8sObject[], ns: string): PodCount[] {
     } else {
       const steady = hpaFor(objects, o, ns)?.spec.maxReplicas ?? spec.replicas ?? 1;
       // Deployments (and Deployment-like CRDs) surge during a rolling update; StatefulSets replace in
-      // place; a blue-green Rollout runs a whole second (or preview-sized) ReplicaSet.
+      // place; a blue-green Rollout runs a whole second ReplicaSet: a preview-sized one
+      // (previewReplicaCount) is scaled to full size before the switch, and the old one stays for
+      // scaleDownDelaySeconds after it. A workload held at zero (a Deployment a Rollout runs) surges not.
       const rolling = o.kind !== 'StatefulSet' && spec.strategy?.type !== 'Recreate';
       const blueGreen = spec.strategy?.blueGreen;
       const maxSurge = spec.strategy?.rollingUpdate?.maxSurge ?? spec.strategy?.canary?.maxSurge ?? '25%';
-      let surge = rolling ? resolveIntOrPercent(maxSurge, steady) : 0;
-      if (blueGreen) surge = blueGreen.previewReplicaCount ?? steady;
+      let surge = rolling && steady > 0 ? resolveIntOrPercent(maxSurge, steady) : 0;
+      if (blueGreen) surge = steady;
       counts.push({ object: o, steady, surge, jobs: 0, tests: 0 });
     }
   }

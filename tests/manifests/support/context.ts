@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { COMBINATIONS, type CombinationSpec } from './combinations.js';
 import { type K8sObject, parseObjects, RENDERS, type RenderSpec } from './renders.js';
 
 export interface Rendered extends RenderSpec {
@@ -14,6 +15,24 @@ export function renders(): Rendered[] {
     cache = RENDERS.map((spec) => ({ ...spec, objects: parseObjects(text[spec.id] ?? '', spec.id) }));
   }
   return cache;
+}
+
+export interface RenderedCombination extends CombinationSpec {
+  objects: K8sObject[];
+}
+
+let combinationCache: RenderedCombination[] | undefined;
+
+/** Every overlay + components render of this run, parsed once per test worker. */
+export function combinationRenders(): RenderedCombination[] {
+  if (!combinationCache) {
+    const text = inject('combinations');
+    combinationCache = COMBINATIONS.map((spec) => ({
+      ...spec,
+      objects: parseObjects(text[spec.id] ?? '', spec.id),
+    }));
+  }
+  return combinationCache;
 }
 
 export function renderById(id: string): Rendered {

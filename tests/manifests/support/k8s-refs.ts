@@ -7,9 +7,12 @@ import { allContainers, type Container, type PodSpec } from './workloads.js';
  * the same environment and the same references.
  */
 
+/** `*.k8s.io` groups that are CRDs, not built in (the VerticalPodAutoscaler, Gateway API, snapshots). */
+const CRD_K8S_IO_GROUPS = ['autoscaling.k8s.io', 'gateway.networking.k8s.io', 'snapshot.storage.k8s.io'];
+
 /** The built-in API groups (no CRD needed): core, the `*.k8s.io` groups and the unqualified ones. */
 export const isBuiltInGroup = (group: string) =>
-  group === '' || !group.includes('.') || group.endsWith('.k8s.io');
+  group === '' || !group.includes('.') || (group.endsWith('.k8s.io') && !CRD_K8S_IO_GROUPS.includes(group));
 
 export const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
 

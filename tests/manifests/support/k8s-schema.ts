@@ -11,10 +11,27 @@ import type { K8sObject } from './renders.js';
  * type does not declare, as the API server's strict field validation would.
  */
 
-/** npm package carrying the models of an API group. */
-function modelPackage(group: string): string {
+const ARGO_ROLLOUTS_KINDS = [
+  'Rollout',
+  'AnalysisTemplate',
+  'ClusterAnalysisTemplate',
+  'AnalysisRun',
+  'Experiment',
+];
+
+/** npm package carrying the models of an API group (and kind, where two projects share a group). */
+function modelPackage(group: string, kind: string): string {
   if (group === 'monitoring.coreos.com') return '@kubernetes-models/prometheus-operator';
-  if (group === 'argoproj.io') return '@kubernetes-models/argo-cd';
+  if (group === 'argoproj.io')
+    return ARGO_ROLLOUTS_KINDS.includes(kind)
+      ? '@kubernetes-models/argo-rollouts'
+      : '@kubernetes-models/argo-cd';
+  if (group.endsWith('.istio.io')) return '@kubernetes-models/istio';
+  if (group === 'serving.knative.dev') return '@kubernetes-models/knative';
+  // The VerticalPodAutoscaler CRD (a `.k8s.io` group, but not built in).
+  if (group === 'autoscaling.k8s.io') return '@kubernetes-models/autoscaler';
+  if (group === 'postgresql.cnpg.io') return '@kubernetes-models/cloudnative-pg';
+  if (group === 'cert-manager.io') return '@kubernetes-models/cert-manager';
   if (group === 'external-secrets.io') return '@kubernetes-models/external-secrets';
   if (group === 'bitnami.com') return '@kubernetes-models/sealed-secrets';
   if (group === '' || group.endsWith('.k8s.io') || !group.includes('.')) return 'kubernetes-models';
@@ -24,10 +41,22 @@ function modelPackage(group: string): string {
 /** Module specifier of the model of apiVersion/kind, e.g. kubernetes-models/apps/v1/Deployment. */
 export function modelModule(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  return `${modelPackage(group!)}/${group ? `${group}/` : ''}${version}/${kind}`;
+  return `${modelPackage(group!, kind)}/${group ? `${group}/` : ''}${version}/${kind}`;
 }
 
 type ModelClass = new (data: unknown) => { validate(): void };
+
+/**
+ * kustomize wraps long base64 values of Secret `data` at 76 columns; the API server's decoder skips
+ * those newlines, the `byte` format of the JSON schema does not. Validate the unwrapped form.
+ */
+export function asSubmitted(o: K8sObject): K8sObject {
+  if (o.kind !== 'Secret' || typeof o.data !== 'object' || o.data === null) return o;
+  const data = Object.fromEntries(
+    Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')]),
+  );
+  return { ...o, data };
+}
 
 /** Schema validation (types, enums, required fields, formats) with kubernetes-models. */
 export async function schemaErrors(object: K8sObject): Promise<string[]> {

@@ -14,17 +14,32 @@ export interface Operator {
   objects?: string[];
   /** Only these environments need it (all when absent). */
   environments?: string[];
+  /** Only renders with one of these optional components (k8s/components) need it. */
+  components?: string[];
 }
 
 export const OPERATORS: Operator[] = [
   {
     name: 'kube-prometheus-stack',
-    crds: ['monitoring.coreos.com/ServiceMonitor', 'monitoring.coreos.com/PrometheusRule'],
+    crds: [
+      'monitoring.coreos.com/ServiceMonitor',
+      'monitoring.coreos.com/PrometheusRule',
+      'monitoring.coreos.com/PodMonitor',
+    ],
     namespaces: ['monitoring'],
   },
   { name: 'prometheus-adapter', crds: [] },
   { name: 'metrics-server', crds: [] },
-  { name: 'apisix', crds: ['apisix.apache.org/ApisixPluginConfig'], namespaces: ['gateway'] },
+  {
+    name: 'apisix',
+    crds: [
+      'apisix.apache.org/ApisixPluginConfig',
+      'apisix.apache.org/ApisixRoute',
+      'apisix.apache.org/ApisixUpstream',
+      'apisix.apache.org/ApisixTls',
+    ],
+    namespaces: ['gateway'],
+  },
   {
     name: 'eck-operator',
     crds: ['elasticsearch.k8s.elastic.co/Elasticsearch'],
@@ -50,6 +65,37 @@ export const OPERATORS: Operator[] = [
     ],
     environments: ['staging', 'production'],
   },
+  // The optional components' operators (k8s/components, k8s/README.md "Components").
+  {
+    name: 'argo-rollouts',
+    crds: ['argoproj.io/Rollout', 'argoproj.io/AnalysisTemplate', 'argoproj.io/AnalysisRun'],
+    components: ['canary', 'blue-green'],
+  },
+  {
+    name: 'istio',
+    crds: [
+      'networking.istio.io/DestinationRule',
+      'networking.istio.io/VirtualService',
+      'security.istio.io/PeerAuthentication',
+      'security.istio.io/AuthorizationPolicy',
+    ],
+    components: ['istio'],
+  },
+  {
+    name: 'vertical-pod-autoscaler',
+    crds: ['autoscaling.k8s.io/VerticalPodAutoscaler'],
+    components: ['vpa'],
+  },
+  {
+    name: 'knative-serving',
+    crds: ['serving.knative.dev/Service'],
+    components: ['knative'],
+  },
+  {
+    name: 'cloudnative-pg',
+    crds: ['postgresql.cnpg.io/Cluster', 'postgresql.cnpg.io/Pooler'],
+    components: ['ha-data'],
+  },
 ];
 
 /** The shared ConfigMap and Secrets a service chart reads when installed on its own (helm/README.md). */
@@ -62,8 +108,12 @@ const SHARED_CONFIG = [
 /** The data tier Helm production values point at (k8s/overlays/production `data`, or managed services). */
 const EXTERNAL_DATA_TIER = ['Service/data/postgresql', 'Service/data/pgbouncer', 'Service/data/redis'];
 
-function fromOperators(environment: string): Prerequisites {
-  const ops = OPERATORS.filter((o) => !o.environments || o.environments.includes(environment));
+function fromOperators(environment: string, components: string[] = []): Prerequisites {
+  const ops = OPERATORS.filter(
+    (o) =>
+      (!o.environments || o.environments.includes(environment)) &&
+      (!o.components || o.components.some((c) => components.includes(c))),
+  );
   return {
     crds: Object.fromEntries(ops.flatMap((o) => o.crds.map((c) => [c, o.name]))),
     namespaces: ops.flatMap((o) => o.namespaces ?? []),
@@ -81,10 +131,12 @@ const merge = (a: Prerequisites, b: Prerequisites): Prerequisites => ({
 });
 
 /** Prerequisites of one render: the operators, plus what the documented install command brings. */
-export function prerequisitesOf(spec: Pick<RenderSpec, 'tool' | 'target' | 'environment'>): Prerequisites {
+export function prerequisitesOf(
+  spec: Pick<RenderSpec, 'tool' | 'target' | 'environment'> & { components?: string[] },
+): Prerequisites {
   // Helm has no staging/dev split of operators: cert-manager and External Secrets come with production.
   const environment = spec.tool === 'helm' && spec.environment !== 'production' ? 'dev' : spec.environment;
-  const base = fromOperators(environment);
+  const base = fromOperators(environment, spec.components);
   if (spec.tool === 'kustomize') return base;
   // `helm install … -n microservices --create-namespace`
   const release: Prerequisites = { namespaces: ['microservices'] };

@@ -73,27 +73,43 @@ export interface Workload {
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Pod'];
 
+/** true for the kinds that run pods from a template: the core controllers, bare Pods, and custom
+ * resources that embed a pod template (an Argo Rollout with its own template, a Knative Service). */
+function runsPods(o: K8sObject): boolean {
+  if (WORKLOAD_KINDS.includes(o.kind)) return true;
+  const apiGroup = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '';
+  const template = (o.spec as { template?: { spec?: { containers?: unknown } } } | undefined)?.template;
+  return (
+    ((o.kind === 'Rollout' && apiGroup === 'argoproj.io') ||
+      (o.kind === 'Service' && apiGroup === 'serving.knative.dev')) &&
+    Array.isArray(template?.spec?.containers)
+  );
+}
+
 /** Pod templates of every workload in a render (and bare Pods such as helm test pods). */
 export function workloads(objects: K8sObject[], defaultNamespace = 'microservices'): Workload[] {
-  return objects
-    .filter((o) => WORKLOAD_KINDS.includes(o.kind))
-    .map((o) => {
-      const namespace = o.metadata.namespace ?? defaultNamespace;
-      if (o.kind === 'Pod') {
-        return { object: o, namespace, labels: o.metadata.labels ?? {}, spec: o.spec as PodSpec };
-      }
-      const spec = o.spec as {
-        replicas?: number;
-        template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
-      };
-      return {
-        object: o,
-        namespace,
-        labels: spec.template.metadata?.labels ?? {},
-        spec: spec.template.spec,
-        replicas: ['Deployment', 'StatefulSet'].includes(o.kind) ? (spec.replicas ?? 1) : undefined,
-      };
-    });
+  return objects.filter(runsPods).map((o) => {
+    const namespace = o.metadata.namespace ?? defaultNamespace;
+    if (o.kind === 'Pod') {
+      return { object: o, namespace, labels: o.metadata.labels ?? {}, spec: o.spec as PodSpec };
+    }
+    const spec = o.spec as {
+      replicas?: number;
+      template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+    };
+    return {
+      object: o,
+      namespace,
+      labels: spec.template.metadata?.labels ?? {},
+      spec: spec.template.spec,
+      // A Rollout usually leaves replicas to its HPA.
+      replicas: ['Deployment', 'StatefulSet'].includes(o.kind)
+        ? (spec.replicas ?? 1)
+        : o.kind === 'Rollout'
+          ? spec.replicas
+          : undefined,
+    };
+  });
 }
 
 export const allContainers = (spec: PodSpec): Container[] => [
