@@ -28,6 +28,7 @@ import {
   probePortProblems,
   serviceAccountTokenProblems,
   serviceSelectionProblems,
+  serviceUrlProblems,
 } from './support/consistency.js';
 import { combinationRenders, type RenderedCombination, renderById } from './support/context.js';
 import { crdSchemaErrors, hasCrdSchema } from './support/crd-schema.js';
@@ -115,6 +116,7 @@ describe.each(cases)('%s', (_id, r) => {
     expect(probePortProblems(r.objects)).toEqual([]);
     expect(monitorProblems(running)).toEqual([]);
     expect(autoscalingProblems(running)).toEqual([]);
+    expect(serviceUrlProblems(running)).toEqual([]);
   });
 
   it('NetworkPolicies stay default-deny and open exactly the calls the code makes', () => {

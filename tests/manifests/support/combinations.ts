@@ -64,6 +64,16 @@ export const INCOMPATIBLE: Array<{ pair: [string, string]; reason: string }> = [
       "STRICT mTLS refuses Knative's activator and Kourier, which are outside the mesh (needs net-istio)",
   },
   {
+    pair: ['istio', 'loadgen'],
+    reason:
+      'the loadgen Job has no mesh identity (a sidecar would keep the Job running), so STRICT mTLS and the AuthorizationPolicies refuse its calls',
+  },
+  {
+    pair: ['knative', 'loadgen'],
+    reason:
+      "loadgen calls payment's pods on port 8083 (URL and NetworkPolicy); with knative payment is behind Kourier on port 80",
+  },
+  {
     pair: ['apisix', 'knative'],
     reason: "ApisixRoute backends resolve Endpoints; Knative's payment-service is an ExternalName Service",
   },

@@ -499,7 +499,9 @@ export function haDataProblems(objects: K8sObject[]): string[] {
   const config = appConfig(objects);
   if (pooler && serviceHosts(config.DB_HOST ?? '')[0]?.name !== pooler.metadata.name)
     problems.push(`DB_HOST ${config.DB_HOST} is not the Pooler`);
-  for (const job of byKind(objects, 'Job')) {
+  for (const job of byKind(objects, 'Job').filter(
+    (j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migration',
+  )) {
     const env = containerEnv(podSpecOf(job)!.containers[0]!, nsOf(job), objects);
     if (cluster && serviceHosts(env.DB_HOST ?? '')[0]?.name !== `${cluster.metadata.name}-rw`)
       problems.push(`Job ${job.metadata.name}: DB_HOST ${env.DB_HOST} is not the primary`);

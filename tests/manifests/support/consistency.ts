@@ -1,4 +1,4 @@
-import { groupOf } from './k8s-refs.js';
+import { containerEnv, groupOf } from './k8s-refs.js';
 import { podSecurityViolations } from './pod-security.js';
 import type { K8sObject } from './renders.js';
 import { serviceCallers, serviceCalls } from './service-calls.js';
@@ -253,6 +253,51 @@ export function serviceAccountTokenProblems(objects: K8sObject[]): string[] {
     if (mounted !== needsApi)
       problems.push(`${w.object.kind}/${w.object.metadata.name}: token mounted = ${mounted}`);
   }
+  return problems;
+}
+
+/**
+ * Every in-cluster URL a pod is given (env, resolved through its ConfigMaps) names an existing Service
+ * and one of its ports: `http://<service>[.<namespace>.svc[.cluster.local]][:port]`, port 80 when absent.
+ * Only the application's namespaces: `monitoring` holds what other installs bring (the OTel collector).
+ */
+export function serviceUrlProblems(
+  objects: K8sObject[],
+  namespaces: string[] = ['microservices', 'data', 'gateway'],
+): string[] {
+  const problems: string[] = [];
+  const re =
+    /\bhttps?:\/\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?)?(?::(\d+))?(?=[/"'\s]|$)/g;
+  for (const w of workloads(objects))
+    for (const c of allContainers(w.spec)) {
+      const env = containerEnv(c, w.namespace, objects);
+      for (const [key, value] of Object.entries(env))
+        for (const m of value.matchAll(re)) {
+          const [, name, namespace = w.namespace, port = '80'] = m;
+          if (!namespaces.includes(namespace)) continue;
+          // Only in-cluster names: a bare name, or <name>.<namespace>.svc…
+          if (
+            value
+              .slice(m.index! + m[0].indexOf('//') + 2)
+              .split(/[:/]/)[0]!
+              .includes('.') &&
+            !m[2]
+          )
+            continue;
+          const service = objects.find(
+            (o) => isCoreService(o) && o.metadata.name === name && nsOf(o) === namespace,
+          );
+          const ports = (service?.spec as { ports?: Array<{ port: number }> } | undefined)?.ports ?? [];
+          if (!service)
+            problems.push(
+              `${w.object.kind}/${w.object.metadata.name} ${key}: no Service ${namespace}/${name}`,
+            );
+          else if (!ports.some((p) => p.port === Number(port)))
+            problems.push(
+              `${w.object.kind}/${w.object.metadata.name} ${key}: Service ${name} has no port ${port}`,
+            );
+        }
+    }
   return problems;
 }
 
