@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { find, renderById } from './support/context.js';
+import { HELM_PARITY_SETS } from './support/combinations.js';
+import { combinationRenders, find, renderById, tools } from './support/context.js';
 import { SERVICE_NAMES } from './support/design-table.js';
-import { type K8sObject, objectId } from './support/renders.js';
+import { helmTemplateArgs, type K8sObject, objectId, parseObjects, runTool } from './support/renders.js';
 
 /**
  * Helm and Kustomize must deploy the same thing for the same environment: the Helm defaults match
@@ -207,4 +208,37 @@ describe('Helm and Kustomize render the same objects for every kind both render'
       'Deployment/microservices/order-service: spec.template.spec.containers.0.readinessProbe.periodSeconds differs',
     ]);
   });
+});
+
+/**
+ * The optional components the umbrella chart has values for: `global.istio.enabled` and `vpa.enabled` on
+ * the production values against the production overlay with k8s/components/istio and vpa, every kind both
+ * render, with the same intended differences (the charts' own ServiceMonitors, the Namespaces).
+ */
+describe('Helm values for the optional components render what the Kustomize components do', () => {
+  it.each(HELM_PARITY_SETS.map((set) => [set.join('+'), set] as const))(
+    'helm shop production --set %s vs the production overlay with those components',
+    async (_name, set) => {
+      const sets = set.flatMap((c) => [
+        '--set',
+        c === 'istio' ? 'global.istio.enabled=true' : `${c}.enabled=true`,
+      ]);
+      const helm = parseObjects(
+        await runTool(tools().helm, helmTemplateArgs('shop', ['values-production.yaml'], sets)),
+        `helm shop ${set}`,
+      );
+      const kustomize = combinationRenders().find(
+        (r) => r.environment === 'production' && r.components.join() === set.join(),
+      )!;
+      const kinds = [
+        'DestinationRule',
+        'VirtualService',
+        'PeerAuthentication',
+        'AuthorizationPolicy',
+        'VerticalPodAutoscaler',
+      ];
+      expect(helm.filter((o) => kinds.includes(o.kind)).length).toBeGreaterThan(0);
+      expect(parityDifferences('helm:shop:production', helm, kustomize.objects)).toEqual([]);
+    },
+  );
 });

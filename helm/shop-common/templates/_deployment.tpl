@@ -25,10 +25,23 @@ spec:
     metadata:
       labels:
         {{- include "shop-common.podLabels" . | nindent 8 }}
+        {{- if (((.Values.global).istio).enabled) }}
+        sidecar.istio.io/inject: "true"
+        {{- end }}
       annotations:
         prometheus.io/scrape: "true"
         prometheus.io/port: {{ .Values.containerPort | quote }}
         prometheus.io/path: /metrics
+        {{- with (((.Values.global).istio).enabled) }}
+        {{- $proxy := $.Values.global.istio.proxy }}
+        {{- /* The injected istio-proxy container inside the namespace's LimitRange and quota, and the
+        app starting only once its proxy is ready (k8s/components/istio). */}}
+        proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true}'
+        sidecar.istio.io/proxyCPU: {{ $proxy.cpu }}
+        sidecar.istio.io/proxyCPULimit: {{ $proxy.cpuLimit }}
+        sidecar.istio.io/proxyMemory: {{ $proxy.memory }}
+        sidecar.istio.io/proxyMemoryLimit: {{ $proxy.memoryLimit }}
+        {{- end }}
         {{- with .Values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

@@ -51,6 +51,10 @@ spec:
         app.kubernetes.io/name: {{ include "shop-common.name" . }}
         app.kubernetes.io/component: migration
         app.kubernetes.io/part-of: ecommerce
+        {{- if (((.Values.global).istio).enabled) }}
+        # PostgreSQL is outside the mesh, and a sidecar would keep the finished Job running.
+        sidecar.istio.io/inject: "false"
+        {{- end }}
     spec:
       restartPolicy: Never
       serviceAccountName: {{ include "shop-common.name" . }}-migrate

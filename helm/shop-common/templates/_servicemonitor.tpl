@@ -21,6 +21,15 @@ spec:
       interval: {{ $m.interval }}
       scrapeTimeout: {{ $m.scrapeTimeout }}
       honorLabels: true
+      {{- if (((.Values.global).istio).enabled) }}
+      # STRICT mTLS: Prometheus presents its mesh certificate (helm/README.md, Istio).
+      scheme: https
+      tlsConfig:
+        caFile: /etc/prom-certs/root-cert.pem
+        certFile: /etc/prom-certs/cert-chain.pem
+        keyFile: /etc/prom-certs/key.pem
+        insecureSkipVerify: true
+      {{- end }}
       relabelings:
         - sourceLabels: [__meta_kubernetes_pod_name]
           targetLabel: pod

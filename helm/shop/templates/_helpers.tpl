@@ -41,6 +41,9 @@ the ArgoCD annotations (Helm orders by hooks, not sync waves). Args: (dict "root
 {{- if eq (toString $meta.namespace) "microservices" }}
 {{- $_ := set $meta "namespace" $root.Release.Namespace }}
 {{- end }}
+{{- if and (eq $o.kind "ResourceQuota") $.quotaHard }}
+{{- $_ := set $o "spec" (dict "hard" (merge (dict) $.quotaHard $o.spec.hard)) }}
+{{- end }}
 {{- $labels := merge (dict) ($meta.labels | default dict) (include "shop.releaseLabels" $root | fromYaml) }}
 {{- $_ := set $meta "labels" $labels }}
 {{- $annotations := dict }}

@@ -103,10 +103,14 @@ export const combinationId = (env: string, components: string[]) =>
   `kustomize:${env}+${components.join('+')}`;
 
 /** What the suite renders: each overlay with each component alone and with each largest compatible set. */
+/** Combinations the umbrella chart has values for, compared with it field by field (parity.test.ts). */
+export const HELM_PARITY_SETS = [['istio', 'vpa']];
+
 export const COMBINATIONS: CombinationSpec[] = ENVIRONMENTS.flatMap((env) => {
   const sets = [
     ...OPTIONAL_COMPONENTS.map((c) => [c]),
     ...largestCompatibleSets().filter((s) => s.length > 1),
+    ...(env === 'production' ? HELM_PARITY_SETS : []),
   ];
   return sets.map(
     (components): CombinationSpec => ({
