@@ -261,6 +261,52 @@ describe('the component checks catch what they are for', () => {
     expect(knativeProblems(drifted, reference(r))).toEqual(['env OTEL_SERVICE_NAME differs']);
   });
 
+  it('a URL naming a Service port that does not exist is reported (loadgen at :8083 with a Knative payment)', () => {
+    const r = find('kustomize:production+knative');
+    const loadgen: K8sObject = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'loadgen', namespace: NAMESPACE },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'x:1',
+                env: [{ name: 'LOAD_PAYMENT_URL', value: 'http://payment-service:8083' }],
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(serviceUrlProblems(asRun([...r.objects, loadgen], NAMESPACE))).toEqual([
+      'Job/loadgen LOAD_PAYMENT_URL: Service payment-service has no port 8083',
+    ]);
+  });
+
+  it('ha-data: the Cluster and Pooler are budgeted like PostgreSQL behind PgBouncer (too small max_connections is reported)', () => {
+    const r = find('kustomize:production+ha-data');
+    const hops = connectionBudget(asRun(r.objects, NAMESPACE), NAMESPACE).hops.map((h) => h.name);
+    expect(hops).toEqual([
+      'clients → postgresql-pooler-rw.data (max_client_conn of one replica)',
+      '→ postgresql-rw.data (max_connections)',
+    ]);
+    const small = patched(
+      r.objects,
+      (o) => o.kind === 'Cluster',
+      (o) => {
+        (
+          o.spec as { postgresql: { parameters: Record<string, string> } }
+        ).postgresql.parameters.max_connections = '50';
+      },
+    );
+    expect(connectionBudget(asRun(small, NAMESPACE), NAMESPACE).problems.join()).toMatch(
+      /→ postgresql-rw\.data \(max_connections\): \d+ > 50/,
+    );
+  });
+
   it('ha-data: a migration Job through the Pooler is reported by the connection budget', () => {
     const r = find('kustomize:production+ha-data');
     const pooled = patched(
