@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkApplyOrder, describeViolation } from './support/apply-order.js';
+import { byKind, type ProjectSpec } from './support/argocd.js';
 import { asRun } from './support/as-run.js';
 import { connectionBudget, quotaReports } from './support/capacity.js';
 import {
@@ -32,6 +33,7 @@ import {
 } from './support/consistency.js';
 import { combinationRenders, type RenderedCombination, renderById } from './support/context.js';
 import { crdSchemaErrors, hasCrdSchema } from './support/crd-schema.js';
+import { groupOf, isNamespaced } from './support/k8s-refs.js';
 import { asSubmitted, StrictFieldChecker, schemaErrors } from './support/k8s-schema.js';
 import { prerequisitesOf } from './support/prerequisites.js';
 import { type K8sObject, NAMESPACE, objectId, repoRoot } from './support/renders.js';
@@ -129,6 +131,28 @@ describe.each(cases)('%s', (_id, r) => {
       prerequisites: prerequisitesOf(r),
     });
     expect(violations.map(describeViolation)).toEqual([]);
+  });
+
+  it("ArgoCD's AppProject admits it: its namespaces, its cluster-scoped kinds; every namespaced object names its namespace", () => {
+    const project = byKind('AppProject')[0] as K8sObject & { spec: ProjectSpec };
+    const problems: string[] = [];
+    for (const o of r.objects) {
+      if (isNamespaced(o)) {
+        if (!o.metadata.namespace) problems.push(`${objectId(o)}: no namespace`);
+        else if (
+          !project.spec.destinations.some(
+            (d) => d.name === r.environment && d.namespace === o.metadata.namespace,
+          )
+        )
+          problems.push(`${objectId(o)}: namespace not in the AppProject`);
+      } else if (
+        !project.spec.clusterResourceWhitelist.some(
+          (w) => w.group === groupOf(o.apiVersion) && w.kind === o.kind,
+        )
+      )
+        problems.push(`${objectId(o)}: cluster-scoped kind not whitelisted`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('custom resources of the prerequisite operators skip the dry run when their CRD is missing', () => {
