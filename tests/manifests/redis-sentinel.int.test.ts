@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { baseConfigSchema, loadConfig, openRedis, redisOptionsFromConfig } from '@shop/service-kit';
-import { getFreePort } from '@shop/testing';
+import { eventually, getFreePort } from '@shop/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { combinationRenders, find } from './support/context.js';
@@ -62,21 +62,6 @@ function start(node: (typeof nodes)[number], container: 'redis' | 'sentinel'): v
   const log = openSync(path.join(work, `${node.name}-${container}.log`), 'a');
   const child = spawn('sh', [script], { env, stdio: ['ignore', log, log] });
   processes.set(`${node.name}/${container}`, child);
-}
-
-/** Polls `check` every 50 ms, at most `attempts` times (bounded waits for Sentinel's timers). */
-async function eventually<T>(check: () => Promise<T | undefined>, attempts = 600): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met: ${String(last)}`);
 }
 
 async function ask<T>(host: string, port: number, command: string[]): Promise<T> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getFreePort } from '@shop/testing';
+import { eventually, getFreePort } from '@shop/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseConfigSchema, bootstrapService, createRedis, redisOptionsFromConfig } from '../src/index.js';
@@ -40,21 +40,6 @@ let ports: { master: number; replica: number; sentinel: number };
 function start(args: string[]): void {
   const child = spawn(bin, args, { stdio: 'ignore' });
   processes.push(child);
-}
-
-/** Polls `check` every 50 ms, at most `attempts` times; resolves with its first truthy result. */
-async function eventually<T>(check: () => Promise<T | undefined>, attempts = 300): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met: ${String(last)}`);
 }
 
 function direct(port: number, auth = password): Redis {

@@ -6,6 +6,7 @@ export {
   type TestEnvironmentWithTokens,
   waitForRedisReady,
 } from './environment.js';
+export { eventually } from './eventually.js';
 export { type LoopbackKit, type LoopbackService, listenOnLoopback } from './loopback.js';
 export { getFreePort } from './ports.js';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.js';
