@@ -106,9 +106,15 @@ export function rolloutProblems(objects: K8sObject[]): string[] {
   return problems;
 }
 
+/** kube-state-metrics series (kube-prometheus-stack) the analyses may use, with their labels. */
+const KUBE_STATE_METRICS: Record<string, string[]> = {
+  kube_pod_status_ready: ['namespace', 'pod', 'condition'],
+};
+
 /**
  * The analyses' PromQL asks for metrics the kit exports (or Prometheus' `up`), by labels the scrape
- * produces: the kit's labels, the target labels, and the pod-template hash the ServiceMonitor relabels.
+ * produces: the kit's labels, the target labels, and the pod-template hash the ServiceMonitor relabels;
+ * or for kube-state-metrics series by their own labels.
  */
 export function analysisQueryProblems(objects: K8sObject[]): string[] {
   const kit = kitHttpMetrics();
@@ -128,6 +134,13 @@ export function analysisQueryProblems(objects: K8sObject[]): string[] {
       if (!query) continue;
       const { selectors } = parsePromQL(query.replace(/\{\{[^}]+\}\}/g, 'x'));
       for (const s of selectors) {
+        const kubeState = KUBE_STATE_METRICS[s.metric];
+        if (kubeState) {
+          for (const l of s.labels)
+            if (!kubeState.includes(l))
+              problems.push(`${template.metadata.name}/${metric.name}: ${s.metric} has no label ${l}`);
+          continue;
+        }
         const base = s.metric.replace(/_(bucket|sum|count)$/, '');
         if (!(kit.names.includes(s.metric) || kit.names.includes(base) || s.metric === 'up'))
           problems.push(`${template.metadata.name}/${metric.name}: unknown metric ${s.metric}`);
