@@ -1,7 +1,14 @@
-export { createPgPool, type PgPoolOptions } from './clients/pg-pool.js';
+export {
+  createPgPool,
+  guardPgClient,
+  guardPgPool,
+  logPgPoolOutages,
+  type PgPoolOptions,
+} from './clients/pg-pool.js';
 export {
   type Db,
   type TransactionOptions,
+  withClient,
   withTransaction,
 } from './clients/pg-transaction.repository.js';
 export {
@@ -33,7 +40,7 @@ export {
   runMain,
   type ServiceBootstrap,
 } from './core/bootstrap.js';
-export { errorReply, type HttpReply, notFoundReply } from './core/http-replies.js';
+export { drainingReply, errorReply, type HttpReply, notFoundReply } from './core/http-replies.js';
 export {
   addMetricSource,
   HTTP_DURATION_BUCKETS,
@@ -50,6 +57,11 @@ export type {
   ReadinessReport,
   ReadinessState,
 } from './core/readiness.js';
+export {
+  DISCARD_BODY_LIMIT_BYTES,
+  type DiscardBodyOptions,
+  discardRequestBody,
+} from './core/request-body.js';
 export type { DrainStatus } from './core/server-drain.js';
 export {
   createServiceKit,
@@ -57,6 +69,7 @@ export {
   type Lifecycle,
   type ServiceKit,
   type ServiceKitOptions,
+  type ShutdownOptions,
 } from './core/service-kit.js';
 export {
   ConflictError,
@@ -73,6 +86,7 @@ export {
   ValidationError,
 } from './errors/domain-errors.js';
 export {
+  drainingProblem,
   KitErrorCodes,
   PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
@@ -89,4 +103,29 @@ export {
   redactPaths,
   traceMixin,
 } from './logger/logger.js';
+export {
+  type BackgroundLoop,
+  type BackgroundLoopOptions,
+  type BackoffOptions,
+  backoffDelay,
+  createBackgroundLoop,
+  sleepUnlessAborted,
+} from './resilience/background-loop.js';
+export {
+  DEPENDENCY_UNAVAILABLE,
+  type DependencyFailure,
+  type DependencyName,
+  DependencyUnavailableError,
+  dependencyFailureOf,
+  type FailureReason,
+  failureReasonOf,
+  tagDependencyError,
+} from './resilience/dependency-errors.js';
+export {
+  createOutageLog,
+  failureFields,
+  type OutageLog,
+  type OutageLogger,
+  type OutageLogOptions,
+} from './resilience/outage-log.js';
 export { flushTelemetry, startTelemetry, telemetryDisabled } from './telemetry/telemetry.js';

@@ -72,3 +72,72 @@ describe('fastify adapter', () => {
     await app.close();
   });
 });
+
+describe.each(['fastify', 'express'] as const)('a stopping instance (%s adapter)', (adapter) => {
+  it('answers a request that still arrives 503 SERVICE.DRAINING before any work, reads its body first, and keeps probes answering', async () => {
+    const { kit, exits } = inProcessKit();
+    let worked = 0;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let handler: http.RequestListener;
+    let tracked: http.Server;
+    if (adapter === 'fastify') {
+      const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+      await app.register(serviceKitPlugin, { kit });
+      app.post('/work', async () => ({ worked: ++worked }));
+      app.get('/hold', async () => {
+        await held;
+        return { held: true };
+      });
+      await app.ready();
+      tracked = app.server;
+      handler = (req, res) => app.routing(req, res);
+    } else {
+      const app = express();
+      mountServiceKit(app, kit, { bodyLimit: '2mb' });
+      app.post('/work', (_req, res) => {
+        res.json({ worked: ++worked });
+      });
+      app.get('/hold', async (_req, res) => {
+        await held;
+        res.json({ held: true });
+      });
+      mountErrorHandlers(app, kit);
+      tracked = http.createServer(app);
+      handler = app;
+    }
+    await kit.listen(tracked, 0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(tracked.address() as AddressInfo).port}`;
+    // A second, untracked listener stands for a connection the drain has not closed yet.
+    const side = http.createServer(handler);
+    await new Promise<void>((resolve) => side.listen(0, '127.0.0.1', resolve));
+    const sideUrl = `http://127.0.0.1:${(side.address() as AddressInfo).port}`;
+
+    const inFlight = httpRequest(`${url}/hold`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const shutdown = kit.shutdown('test');
+    expect(kit.isStopping()).toBe(true);
+
+    const response = await fetch(`${sideUrl}/work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ blob: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(response.headers.get('connection')).toBe('close');
+    expect(await response.json()).toMatchObject({ status: 503, code: 'SERVICE.DRAINING', instance: '/work' });
+    expect(worked).toBe(0);
+    expect((await fetch(`${sideUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${sideUrl}/readyz`)).status).toBe(503);
+
+    release();
+    expect((await inFlight).json()).toEqual({ held: true });
+    await shutdown;
+    expect(exits).toEqual([0]);
+    await new Promise((resolve) => side.close(resolve));
+  });
+});

@@ -151,6 +151,62 @@ describe.each(adapters)('HTTP contract (%s adapter, real process)', (adapter) =>
       expect(response.json()).toMatchObject({ status: 413, code: 'REQUEST.BODY_TOO_LARGE' });
     });
 
+    // fetch keeps uploading until it has sent the whole body; a server that answers early and closes
+    // the socket under the upload leaves it with EPIPE instead of the answer.
+    const fiveMegabytes = () => JSON.stringify({ name: 'x'.repeat(5 * 1024 * 1024), quantity: 1 });
+
+    // Repeated: closing under the upload loses the answer most of the time, not every time.
+    it('answers a 5 MB JSON body sent with fetch with a readable 413 problem, every time', async () => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${app.url}/items`, {
+          method: 'POST',
+          headers: json,
+          body: fiveMegabytes(),
+        });
+        expect(response.status).toBe(413);
+        expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(await response.json()).toMatchObject({ status: 413, code: 'REQUEST.BODY_TOO_LARGE' });
+      }
+    });
+
+    it('answers a 5 MB streamed (chunked) JSON body sent with fetch with a readable 413 problem', async () => {
+      const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent === 0) controller.enqueue(new TextEncoder().encode('{"name":"'));
+          if (sent >= 5 * 1024 * 1024) {
+            controller.enqueue(new TextEncoder().encode('","quantity":1}'));
+            controller.close();
+            return;
+          }
+          sent += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      const response = await fetch(`${app.url}/items`, {
+        method: 'POST',
+        headers: json,
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ code: 'REQUEST.BODY_TOO_LARGE' });
+    });
+
+    it('answers a 5 MB non-JSON body sent with fetch with a readable 415 problem, every time', async () => {
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${app.url}/items`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'x'.repeat(5 * 1024 * 1024),
+        });
+        expect(response.status).toBe(415);
+        expect(await response.json()).toMatchObject({ code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' });
+      }
+      expect((await fetch(`${app.url}/items/1`)).status).toBe(200);
+    });
+
     it('answers a non-JSON body with a 415 problem', async () => {
       const response = await httpRequest(`${app.url}/items`, {
         method: 'POST',

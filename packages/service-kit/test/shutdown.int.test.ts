@@ -34,14 +34,18 @@ describe.each(adapters)('graceful shutdown (%s adapter, real process)', (adapter
     app.signal('SIGTERM');
     await app.waitForLog(byMessage('shutdown started: readiness is now 503'));
 
-    // Inside the drain delay: new connections are still accepted; readiness says no, liveness says yes.
+    // Inside the drain delay: new connections are still accepted; readiness says no, liveness says yes,
+    // and every answer tells a keep-alive client to reconnect (elsewhere, once readiness took effect).
+    const probeAgent = new http.Agent({ keepAlive: true });
     const [readyz, healthz] = await Promise.all([
-      httpRequest(`${app.url}/readyz`),
-      httpRequest(`${app.url}/healthz`),
+      httpRequest(`${app.url}/readyz`, { agent: probeAgent }),
+      httpRequest(`${app.url}/healthz`, { agent: probeAgent }),
     ]);
     expect(readyz.status).toBe(503);
     expect(readyz.json()).toMatchObject({ status: 'draining' });
     expect(healthz.status).toBe(200);
+    expect([readyz.headers.connection, healthz.headers.connection]).toEqual(['close', 'close']);
+    probeAgent.destroy();
 
     const responses: SimpleResponse[] = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));

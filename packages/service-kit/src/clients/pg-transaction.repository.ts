@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { dependencyFailureOf } from '../resilience/dependency-errors.js';
+import { guardPgClient } from './pg-pool.js';
 
 /** A pool or a client inside a transaction; repositories that may join a transaction accept either. */
 export type Db = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -14,7 +16,30 @@ export interface TransactionOptions {
 
 const RETRYABLE = new Set(['40P01', '40001']);
 
-/** Runs `work` in one transaction on a dedicated client: COMMIT on success, ROLLBACK on any error. */
+/**
+ * Runs `work` on one pooled client that is guarded while checked out (a server-side disconnect
+ * fails the current query instead of crashing the process) and released afterwards — destroyed
+ * rather than reused when its connection failed.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  guardPgClient(client);
+  let failure: Error | undefined;
+  try {
+    return await work(client);
+  } catch (err) {
+    if (dependencyFailureOf(err)) failure = err as Error;
+    throw err;
+  } finally {
+    client.release(failure);
+  }
+}
+
+/**
+ * Runs `work` in one transaction on a dedicated client: COMMIT on success, ROLLBACK on any error.
+ * A lost connection surfaces as the failing query's error (mapped to 503 by the adapters); the
+ * broken client is discarded, never returned to the pool.
+ */
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
@@ -22,18 +47,21 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const retries = options.retries ?? 0;
   for (let attempt = 0; ; attempt += 1) {
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await withClient(pool, async (client) => {
+        await client.query('BEGIN');
+        try {
+          const result = await work(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
       if (attempt < retries && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
       throw err;
-    } finally {
-      client.release();
     }
   }
 }

@@ -1,6 +1,13 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { addMetricSource } from '../core/metrics.js';
 import type { ServiceKit } from '../core/service-kit.js';
+import {
+  type DependencyFailure,
+  DependencyUnavailableError,
+  dependencyFailureOf,
+  tagDependencyError,
+} from '../resilience/dependency-errors.js';
+import { createOutageLog } from '../resilience/outage-log.js';
 
 export interface RedisClientOptions {
   url: string;
@@ -77,22 +84,29 @@ export function createRedis(kit: ServiceKit, options: RedisClientOptions): Redis
     ...options.redisOptions,
   };
   const client = openRedis(options, settings);
-  // Without a listener ioredis prints every connection error; log at warn, once per state change.
-  let lastError: string | undefined;
+  // ioredis emits 'error' on every failed reconnect: one warn per outage, one info when it is back.
+  const outage = createOutageLog(kit.logger, {
+    subject: `${name} client`,
+    messages: { failed: 'Redis connection lost', recovered: 'Redis connection restored' },
+  });
+  let lastFailure: DependencyFailure | undefined;
   client.on('error', (err: Error) => {
-    if (err.message !== lastError) kit.logger.warn({ err, client: name }, 'Redis connection error');
-    lastError = err.message;
+    tagDependencyError(err, 'redis');
+    lastFailure = dependencyFailureOf(err);
+    outage.failure(err, { client: name });
   });
   client.on('ready', () => {
-    if (lastError !== undefined) kit.logger.info({ client: name }, 'Redis connection restored');
-    lastError = undefined;
+    lastFailure = undefined;
+    outage.recovered({ client: name });
   });
 
   kit.readiness.addCheck(
     name,
     async () => {
-      // Fail fast instead of queueing a PING behind a reconnect.
-      if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
+      // Fail fast instead of queueing a PING behind a reconnect; the reason is the last connection error's.
+      if (client.status !== 'ready') {
+        throw new DependencyUnavailableError({ dependency: 'redis', reason: lastFailure?.reason ?? 'down' });
+      }
       await client.ping();
     },
     { timeoutMs: options.checkTimeoutMs ?? 1000, critical: options.critical ?? true },

@@ -26,7 +26,11 @@ export interface BootstrapServiceOptions<S extends z.ZodObject> {
   configSchema: S & z.ZodType<BaseConfig, unknown>;
   /** The environment to parse; `main.ts` passes `process.env`, tests a literal object. */
   env: Env;
-  /** Install SIGTERM/SIGINT handlers (default true; in-process tests pass false). */
+  /**
+   * Install the process handlers (default true; in-process tests pass false): SIGTERM/SIGINT start
+   * the graceful shutdown, an `uncaughtException`/`unhandledRejection` is logged and shuts down
+   * gracefully with exit code 1.
+   */
   installSignalHandlers?: boolean;
   /**
    * The service runs inside another process (an integration test): no signal handlers, `exit` does
@@ -50,7 +54,8 @@ export interface ServiceBootstrap<C> {
 /**
  * The first lines of every `main.ts`: parse the environment once (throws `ConfigError` listing every
  * invalid key), create the logger (`SERVICE_NAME`, `LOG_LEVEL`, `LOG_FORMAT`), log the redacted
- * config, create the kit with `SHUTDOWN_DELAY_MS`/`SHUTDOWN_TIMEOUT_MS` and install signal handlers.
+ * config, create the kit with `SHUTDOWN_DELAY_MS`/`SHUTDOWN_TIMEOUT_MS` and install the signal and
+ * fault handlers.
  */
 export function bootstrapService<S extends z.ZodObject>(
   options: BootstrapServiceOptions<S>,
@@ -72,7 +77,10 @@ export function bootstrapService<S extends z.ZodObject>(
     logger,
     shutdown: { delayMs: base.SHUTDOWN_DELAY_MS, timeoutMs: base.SHUTDOWN_TIMEOUT_MS },
   });
-  if ((options.installSignalHandlers ?? !options.inProcess) !== false) kit.installSignalHandlers();
+  if ((options.installSignalHandlers ?? !options.inProcess) !== false) {
+    kit.installSignalHandlers();
+    kit.installFaultHandlers();
+  }
   return { config, logger, kit };
 }
 

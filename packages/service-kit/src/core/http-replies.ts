@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
 import {
+  drainingProblem,
   PROBLEM_CONTENT_TYPE,
   type ProblemResponse,
   problemFromError,
   routeNotFoundProblem,
 } from '../errors/problem-details.js';
+import { KIT_PATHS } from './metrics.js';
+import type { ServiceKit } from './service-kit.js';
 
 /** A fully rendered answer both adapters write out as is. */
 export interface HttpReply {
@@ -38,8 +41,32 @@ export function errorReply(
   const problem = problemFromError(err, { instance: pathOf(request.url) });
   if (problem.unexpected)
     request.logger.error({ err, status: problem.status }, 'request failed with an unexpected error');
-  else request.logger.info({ code: problem.body.code, status: problem.status }, 'request rejected');
+  else if (problem.dependency) {
+    // Expected during an outage (the pool/client logs the outage itself): no stack, one line per request.
+    const message = (err as { message?: unknown })?.message;
+    request.logger.info(
+      {
+        code: problem.body.code,
+        status: problem.status,
+        ...problem.dependency,
+        error: typeof message === 'string' && message ? message : String(err),
+      },
+      'request rejected: dependency unavailable',
+    );
+  } else request.logger.info({ code: problem.body.code, status: problem.status }, 'request rejected');
   return render(problem);
+}
+
+/**
+ * While the kit is stopping (servers closed, in-flight requests finishing), a request that still
+ * arrives on an open connection is answered 503 `SERVICE.DRAINING` (+ `Connection: close`) before
+ * any work, so a gateway can retry it on another instance. Probes keep answering.
+ */
+export function drainingReply(kit: Pick<ServiceKit, 'isStopping'>, url: string): HttpReply | undefined {
+  if (!kit.isStopping()) return undefined;
+  const path = pathOf(url);
+  if (KIT_PATHS.has(path)) return undefined;
+  return render(drainingProblem(path));
 }
 
 /** The reply for a request no route matched. */

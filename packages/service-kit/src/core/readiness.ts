@@ -1,3 +1,6 @@
+import { type FailureReason, failureReasonOf } from '../resilience/dependency-errors.js';
+import type { OutageLogger } from '../resilience/outage-log.js';
+
 /** One dependency check: resolves when healthy, rejects (or times out) when not. */
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -11,7 +14,12 @@ export interface CheckResult {
   status: 'up' | 'down';
   critical: boolean;
   durationMs: number;
-  error?: string;
+  /**
+   * Why a check is down, as a short code (`down`, `timeout`, `auth_failed`, `starting`,
+   * `overloaded`, `error`). The body is public: it never carries a host, port, message or stack;
+   * the full error goes to the log when the check changes state.
+   */
+  reason?: FailureReason;
 }
 
 export type ReadinessState = 'ready' | 'not_ready' | 'starting' | 'draining';
@@ -28,7 +36,12 @@ export class Readiness {
     { check: ReadinessCheck; timeoutMs: number; critical: boolean }
   >();
 
-  constructor(private readonly now: () => number) {}
+  private readonly lastStatus = new Map<string, 'up' | 'down'>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly logger?: OutageLogger,
+  ) {}
 
   /** Registers (or replaces) the check called `name`. */
   addCheck(name: string, check: ReadinessCheck, options: ReadinessCheckOptions = {}): void {
@@ -41,54 +54,63 @@ export class Readiness {
 
   removeCheck(name: string): void {
     this.checks.delete(name);
+    this.lastStatus.delete(name);
   }
 
   /** Runs every check; the overall state is decided by the caller's lifecycle plus the critical checks. */
-  async run(lifecycle: 'starting' | 'running' | 'draining'): Promise<ReadinessReport> {
+  async run(lifecycle: 'starting' | 'running' | 'draining' | 'stopping'): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.checks.entries()].map(async ([name, c]) => [name, await this.runOne(c)] as const),
+      [...this.checks.entries()].map(async ([name, c]) => [name, await this.runOne(name, c)] as const),
     );
     const checks = Object.fromEntries(entries);
     let status: ReadinessState;
-    if (lifecycle === 'draining') status = 'draining';
+    if (lifecycle === 'draining' || lifecycle === 'stopping') status = 'draining';
     else if (lifecycle === 'starting') status = 'starting';
     else status = entries.some(([, r]) => r.critical && r.status === 'down') ? 'not_ready' : 'ready';
     return { status, checks };
   }
 
-  private async runOne(c: {
-    check: ReadinessCheck;
-    timeoutMs: number;
-    critical: boolean;
-  }): Promise<CheckResult> {
+  private async runOne(
+    name: string,
+    c: { check: ReadinessCheck; timeoutMs: number; critical: boolean },
+  ): Promise<CheckResult> {
     const started = this.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         Promise.resolve().then(c.check),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
+          timer = setTimeout(() => reject(new CheckTimeout(c.timeoutMs)), c.timeoutMs);
         }),
       ]);
+      this.transition(name, 'up');
       return { status: 'up', critical: c.critical, durationMs: Math.round(this.now() - started) };
     } catch (err) {
-      return {
-        status: 'down',
-        critical: c.critical,
-        durationMs: Math.round(this.now() - started),
-        error: describe(err),
-      };
+      const reason = err instanceof CheckTimeout ? 'timeout' : failureReasonOf(err);
+      this.transition(name, 'down', err, reason);
+      return { status: 'down', critical: c.critical, durationMs: Math.round(this.now() - started), reason };
     } finally {
       clearTimeout(timer);
     }
   }
+
+  // Probes poll every few seconds: log a check only when it changes state, with the full error.
+  private transition(name: string, status: 'up' | 'down', err?: unknown, reason?: FailureReason): void {
+    const previous = this.lastStatus.get(name);
+    this.lastStatus.set(name, status);
+    if (previous === status || (previous === undefined && status === 'up')) return;
+    if (status === 'down') {
+      const message = (err as { message?: unknown })?.message;
+      this.logger?.warn(
+        { check: name, reason, error: typeof message === 'string' && message ? message : String(err) },
+        'readiness check failed',
+      );
+    } else this.logger?.info({ check: name }, 'readiness check recovered');
+  }
 }
 
-// Error text only: a check's failure is shown in /readyz, so no stacks and no connection strings.
-function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  const raw = typeof e?.message === 'string' ? e.message : String(err);
-  // pg reports refused connections as an AggregateError with an empty message; the code says it all.
-  const message = raw.replace(/\/\/[^@/\s]*@/g, '//') || (err as Error)?.name || 'failed';
-  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+class CheckTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+  }
 }

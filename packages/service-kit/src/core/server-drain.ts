@@ -16,6 +16,7 @@ export interface DrainStatus {
 export class ServerDrain {
   private readonly sockets = new Map<Socket, Set<ServerResponse>>();
   private draining = false;
+  private announced = false;
   private closed: Promise<void> | undefined;
 
   constructor(private readonly server: Server) {
@@ -32,12 +33,21 @@ export class ServerDrain {
       const inFlight = this.sockets.get(req.socket);
       if (!inFlight) return;
       inFlight.add(res);
-      if (this.draining) setConnectionClose(res);
+      if (this.draining || this.announced) setConnectionClose(res);
       res.once('close', () => {
         inFlight.delete(res);
         if (this.draining && inFlight.size === 0) closeSocket(req.socket);
       });
     });
+  }
+
+  /**
+   * From now on every response carries `Connection: close` (the shutdown began, the drain delay
+   * runs): keep-alive clients reconnect — elsewhere, once readiness took this instance out.
+   */
+  closeAfterEachResponse(): void {
+    this.announced = true;
+    for (const inFlight of this.sockets.values()) for (const res of inFlight) setConnectionClose(res);
   }
 
   /** Starts draining; resolves when the server is closed and every connection has ended. */

@@ -40,13 +40,25 @@ export interface ServiceKitOptions {
   clock?: KitClock;
   /** Where SIGTERM/SIGINT are received; defaults to `process`. */
   signalSource?: NodeJS.EventEmitter;
+  /** Where `uncaughtException`/`unhandledRejection` are received; defaults to `process`. */
+  faultSource?: NodeJS.EventEmitter;
   /** Register the OpenTelemetry flush as the last shutdown step (default true). */
   flushTelemetryOnShutdown?: boolean;
   /** Longest wait for the telemetry flush; past it the spans are dropped, the exit stays clean (default 3000). */
   telemetryFlushTimeoutMs?: number;
 }
 
-export type Lifecycle = 'starting' | 'running' | 'draining';
+/**
+ * `draining`: readiness is 503 and the drain delay runs (requests are still served, with
+ * `Connection: close`); `stopping`: the servers stopped accepting and in-flight requests finish —
+ * a request that still arrives on an open connection gets 503 `SERVICE.DRAINING` before any work.
+ */
+export type Lifecycle = 'starting' | 'running' | 'draining' | 'stopping';
+
+export interface ShutdownOptions {
+  /** Exit 1 even when every step succeeds (a fault, not a deployment, ended the process). */
+  exitCode?: 1;
+}
 
 /** The framework-free lifecycle object each service creates once in `main.ts`. */
 export interface ServiceKit {
@@ -69,11 +81,20 @@ export interface ServiceKit {
   /** Readiness stays 503 until this is called; `listen` calls it. */
   markStarted(): void;
   lifecycle(): Lifecycle;
+  /** True from the start of the shutdown (readiness 503) until exit. */
   isDraining(): boolean;
-  /** Runs the shutdown sequence once; later calls return the same promise. */
-  shutdown(reason: string): Promise<void>;
+  /** True once the servers stopped accepting: new requests are answered 503 before any work. */
+  isStopping(): boolean;
+  /** Runs the shutdown sequence once; later calls return the same promise (and may still force exit 1). */
+  shutdown(reason: string, options?: ShutdownOptions): Promise<void>;
   /** SIGTERM/SIGINT start the shutdown; a second signal exits 1 at once. Returns an uninstaller. */
   installSignalHandlers(): () => void;
+  /**
+   * The last line of defence: an `uncaughtException` or `unhandledRejection` is logged (with the
+   * trace id of the context it happened in) and starts the graceful shutdown, which ends in exit 1.
+   * Returns an uninstaller.
+   */
+  installFaultHandlers(): () => void;
   /** Tracks `server` for draining without listening (when something else listens). */
   trackServer(server: Server): void;
   /** Runs before-listen hooks, listens, tracks the server for draining, marks the kit started. */
@@ -98,7 +119,7 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
   const registry = createRegistry(options.name);
   const metrics = createMetricsFactory(registry);
   const httpMetrics = createHttpMetrics(metrics);
-  const readiness = new Readiness(() => clock.now());
+  const readiness = new Readiness(() => clock.now(), logger);
   const hooks: { name: string; hook: () => Promise<unknown> | unknown }[] = [];
   const beforeListen: (() => Promise<unknown> | unknown)[] = [];
   const drains: ServerDrain[] = [];
@@ -106,6 +127,7 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
   let shutdownPromise: Promise<void> | undefined;
   let currentStep = 'not started';
   let exited = false;
+  let faulted = false;
 
   const exitOnce = (code: number) => {
     if (exited) return;
@@ -168,11 +190,14 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
     logger.info({ reason, delayMs, timeoutMs }, 'shutdown started: readiness is now 503');
     const deadline = clock.setTimeout(onDeadline, timeoutMs);
     let failed = false;
+    // Keep-alive clients learn from every answer from now on that this instance is going away.
+    for (const d of drains) d.closeAfterEachResponse();
     try {
       if (delayMs > 0) {
         currentStep = 'drain delay';
         await sleep(delayMs);
       }
+      state = 'stopping';
       currentStep = 'draining connections';
       await Promise.all(drains.map((d) => d.drain()));
       for (const { name, hook } of hooks.slice().reverse()) {
@@ -189,8 +214,27 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
       clock.clearTimeout(deadline);
     }
     currentStep = 'done';
-    logger.info({ durationMs: Math.round(clock.now() - started), failed }, 'shutdown complete');
-    exitOnce(failed ? 1 : 0);
+    const code = failed || faulted ? 1 : 0;
+    logger.info(
+      { durationMs: Math.round(clock.now() - started), failed, exitCode: code },
+      'shutdown complete',
+    );
+    exitOnce(code);
+  };
+
+  let faults = 0;
+  const onFault = (kind: 'uncaughtException' | 'unhandledRejection', err: unknown) => {
+    faults += 1;
+    // A fault repeating in a tight loop must not flood the log while the drain runs.
+    if (faults <= 10) {
+      logger.fatal(
+        { err, fault: kind, step: currentStep },
+        kind === 'uncaughtException'
+          ? 'uncaught exception: shutting down gracefully, exit code 1'
+          : 'unhandled promise rejection: shutting down gracefully, exit code 1',
+      );
+    } else if (faults === 11) logger.fatal({ fault: kind }, 'further faults are not logged');
+    void kit.shutdown(kind, { exitCode: 1 });
   };
 
   const kit: ServiceKit = {
@@ -215,8 +259,10 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
       if (state === 'starting') state = 'running';
     },
     lifecycle: () => state,
-    isDraining: () => state === 'draining',
-    shutdown(reason) {
+    isDraining: () => state === 'draining' || state === 'stopping',
+    isStopping: () => state === 'stopping',
+    shutdown(reason, shutdownOptions) {
+      if (shutdownOptions?.exitCode === 1) faulted = true;
       if (!shutdownPromise) {
         state = 'draining';
         shutdownPromise = runShutdown(reason);
@@ -238,6 +284,17 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
       return () => {
         source.off('SIGTERM', handler);
         source.off('SIGINT', handler);
+      };
+    },
+    installFaultHandlers() {
+      const source = options.faultSource ?? process;
+      const onException = (err: unknown) => onFault('uncaughtException', err);
+      const onRejection = (reason: unknown) => onFault('unhandledRejection', reason);
+      source.on('uncaughtException', onException);
+      source.on('unhandledRejection', onRejection);
+      return () => {
+        source.off('uncaughtException', onException);
+        source.off('unhandledRejection', onRejection);
       };
     },
     trackServer(server) {

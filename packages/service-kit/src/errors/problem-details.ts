@@ -1,4 +1,9 @@
 import { STATUS_CODES } from 'node:http';
+import {
+  type DependencyFailure,
+  DependencyUnavailableError,
+  dependencyFailureOf,
+} from '../resilience/dependency-errors.js';
 import { DomainError, type FieldIssue } from './domain-errors.js';
 import { issuesFromAjv, issuesFromZod, isZodError } from './validation-issues.js';
 
@@ -20,6 +25,8 @@ export interface ProblemResponse {
   headers: Record<string, string>;
   /** true when the error is unexpected (5xx not raised on purpose) and deserves an error log with stack. */
   unexpected: boolean;
+  /** Set when the cause is an unreachable dependency (PostgreSQL, Redis, an upstream): a 503, not a bug. */
+  dependency?: DependencyFailure;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -34,6 +41,8 @@ export const KitErrorCodes = {
   routeNotFound: 'ROUTE.NOT_FOUND',
   methodNotAllowed: 'ROUTE.METHOD_NOT_ALLOWED',
   internal: 'INTERNAL.ERROR',
+  dependencyUnavailable: 'DEPENDENCY.UNAVAILABLE',
+  draining: 'SERVICE.DRAINING',
 } as const;
 
 const codeByStatus: Record<number, string> = {
@@ -85,11 +94,19 @@ function httpStatusOf(err: ErrorLike): number | undefined {
 
 /**
  * Maps any thrown value to a problem+json answer. Domain errors keep their code; framework errors
- * (validation, body too large, bad media type, malformed JSON) get kit codes; everything else is a
- * 500 whose body reveals nothing about the cause.
+ * (validation, body too large, bad media type, malformed JSON) get kit codes; a PostgreSQL, Redis or
+ * upstream connection failure (refused, reset, terminated, starting up, timed out) is 503
+ * `DEPENDENCY.UNAVAILABLE` with `Retry-After`; everything else is a 500 whose body reveals nothing
+ * about the cause.
  */
 export function problemFromError(err: unknown, options: { instance?: string } = {}): ProblemResponse {
   const instance = options.instance;
+  if (!(err instanceof DomainError)) {
+    const failure = dependencyFailureOf(err);
+    if (failure) {
+      return { ...problemFromError(new DependencyUnavailableError(failure), options), dependency: failure };
+    }
+  }
   if (err instanceof DomainError) {
     return {
       status: err.status,
@@ -138,6 +155,20 @@ export function validationProblem(errors: FieldIssue[], instance?: string): Prob
       instance,
     }),
     headers: {},
+    unexpected: false,
+  };
+}
+
+/** The 503 a request gets when it reaches an instance that is shutting down: safe to retry elsewhere. */
+export function drainingProblem(path: string): ProblemResponse {
+  return {
+    status: 503,
+    body: build(503, KitErrorCodes.draining, {
+      title: 'Service Unavailable',
+      detail: 'This instance is shutting down; the request was not processed, retry it',
+      instance: path,
+    }),
+    headers: { 'Retry-After': '1', Connection: 'close' },
     unexpected: false,
   };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { errorReply, type HttpReply, notFoundReply, pathOf } from '../core/http-replies.js';
+import { drainingReply, errorReply, type HttpReply, notFoundReply, pathOf } from '../core/http-replies.js';
 import { probeHandlers } from '../core/probes.js';
+import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { DomainError } from '../errors/domain-errors.js';
 import { KitErrorCodes } from '../errors/problem-details.js';
@@ -23,6 +24,14 @@ export interface MountServiceKitOptions {
 
 function send(res: Response, out: HttpReply): void {
   res.status(out.status).set(out.headers).send(out.body);
+}
+
+/** Answers early without losing the client: the unread rest of the body is drained first (bounded). */
+async function sendAfterBody(req: Request, res: Response, out: HttpReply): Promise<void> {
+  const drained = await discardRequestBody(req);
+  if (res.headersSent) return;
+  if (!drained) res.set('Connection', 'close');
+  send(res, out);
 }
 
 // req.baseUrl holds the matched text, not the mount pattern; if a router is mounted on a
@@ -84,6 +93,16 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
     });
   }
 
+  // Before any body parsing or routing: an instance that is stopping does no new work.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const draining = drainingReply(kit, req.originalUrl);
+    if (draining) {
+      void sendAfterBody(req, res, draining);
+      return;
+    }
+    next();
+  });
+
   app.use((req: Request, _res: Response, next: NextFunction) => {
     // req.is() is null without a body and false when a body has another type. A declared-empty
     // body counts as none: fetch(url, { method: 'POST' }) sends `Content-Length: 0` without a
@@ -106,12 +125,19 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
 
 /** The express adapter, part 2 (after the routes): problem+json 404 and error handler. */
 export function mountErrorHandlers(app: Express, kit: ServiceKit): void {
-  app.use((req: Request, res: Response) => send(res, notFoundReply(req.method, req.originalUrl)));
+  app.use((req: Request, res: Response) =>
+    sendAfterBody(req, res, notFoundReply(req.method, req.originalUrl)),
+  );
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
       return;
     }
-    send(res, errorReply(err, { logger: req.log ?? kit.logger, method: req.method, url: req.originalUrl }));
+    // A 415 is decided before the body is read: drain it so the uploading client sees the answer.
+    return sendAfterBody(
+      req,
+      res,
+      errorReply(err, { logger: req.log ?? kit.logger, method: req.method, url: req.originalUrl }),
+    );
   });
 }

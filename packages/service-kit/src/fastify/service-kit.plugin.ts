@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { errorReply, type HttpReply, notFoundReply } from '../core/http-replies.js';
+import { drainingReply, errorReply, type HttpReply, notFoundReply } from '../core/http-replies.js';
 import { probeHandlers } from '../core/probes.js';
+import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { validateResponses } from './response-validation.js';
@@ -25,6 +26,12 @@ function send(reply: FastifyReply, out: HttpReply): FastifyReply {
   return reply.code(out.status).headers(out.headers).send(out.body);
 }
 
+/** Answers early without losing the client: the unread rest of the body is drained first (bounded). */
+async function sendAfterBody(request: FastifyRequest, reply: FastifyReply, out: HttpReply) {
+  if (!(await discardRequestBody(request.raw))) reply.header('connection', 'close');
+  return send(reply, out);
+}
+
 /**
  * Mounts /healthz, /readyz and /metrics, records request metrics by route template, answers every
  * error and unknown route with problem+json, rejects non-finite numbers in params/query/body, and
@@ -38,6 +45,11 @@ async function serviceKit(
   if (checkResponses) validateResponses(app);
   // Infinity from `1e400` passes ajv; answered here for every route as 400 instead of a database 500.
   app.addHook('preHandler', rejectNonFiniteNumbers);
+  // First hook of every request, before the body is parsed: an instance that is stopping does no new work.
+  app.addHook('onRequest', async (request, reply) => {
+    const draining = drainingReply(kit, request.url);
+    if (draining) return sendAfterBody(request, reply, draining);
+  });
   for (const [path, handler] of Object.entries(probeHandlers)) {
     // Probes are hit every few seconds; keep them out of the request log.
     app.get(path, { logLevel: 'silent' }, async (_request, reply) => {
@@ -51,10 +63,18 @@ async function serviceKit(
     kit.httpMetrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  // fastify answers a too-large body (413) or a wrong media type (415) before reading the body; the
+  // rest is drained so the client, still uploading, reads the answer instead of a broken pipe.
   app.setErrorHandler((error, request, reply) =>
-    send(reply, errorReply(error, { logger: request.log, method: request.method, url: request.url })),
+    sendAfterBody(
+      request,
+      reply,
+      errorReply(error, { logger: request.log, method: request.method, url: request.url }),
+    ),
   );
-  app.setNotFoundHandler((request, reply) => send(reply, notFoundReply(request.method, request.url)));
+  app.setNotFoundHandler((request, reply) =>
+    sendAfterBody(request, reply, notFoundReply(request.method, request.url)),
+  );
 
   kit.onBeforeListen(() => app.ready());
   // Services that call app.listen() instead of kit.listen() still get draining and readiness.

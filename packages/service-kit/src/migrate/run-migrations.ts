@@ -3,6 +3,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { guardPgPool } from '../clients/pg-pool.js';
+import { withClient } from '../clients/pg-transaction.repository.js';
+import { backoffDelay } from '../resilience/background-loop.js';
+import { dependencyFailureOf } from '../resilience/dependency-errors.js';
+import { createOutageLog } from '../resilience/outage-log.js';
 import {
   acquireMigrationLock,
   applyMigration,
@@ -19,7 +24,15 @@ export interface RunMigrationsOptions {
   schema: string;
   /** Directory holding `NNNN_name.sql` files. */
   dir: string | URL;
-  logger?: Pick<Logger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'> & { debug?: Logger['debug'] };
+  /**
+   * How long to keep retrying while PostgreSQL is unreachable, still starting up or drops the
+   * connection mid-run (default 60 s; 0 = fail at once). Safe because each migration commits with
+   * its record and the advisory lock dies with its connection.
+   */
+  retryForMs?: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface MigrationResult {
@@ -78,31 +91,66 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
   const files = await readMigrationFiles(options.dir);
   const ownPool = options.pool
     ? undefined
-    : new pg.Pool({ connectionString: options.connectionString, max: 1 });
+    : guardPgPool(new pg.Pool({ connectionString: options.connectionString, max: 1 }));
   const pool = options.pool ?? ownPool!;
-  const client = await pool.connect();
-  const schema = options.schema;
+  const retryForMs = options.retryForMs ?? 60_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const logger = options.logger;
+  const outage = logger
+    ? createOutageLog(
+        {
+          debug: (o, m) => logger.debug?.(o, m),
+          info: (o, m) => logger.info(o, m),
+          warn: (o, m) => logger.warn(o, m),
+        },
+        { subject: `migrations of ${options.schema}` },
+      )
+    : undefined;
+  const started = performance.now();
+  let failures = 0;
   try {
-    await acquireMigrationLock(client, schema);
-    try {
-      await ensureMigrationsTable(client, schema);
-      const applied = await listAppliedMigrations(client, schema);
-      verify(applied, files, schema);
-      const done = new Set(applied.map((m) => m.version));
-      const pending = files.filter((f) => !done.has(f.version));
-      for (const migration of pending) {
-        await applyMigration(client, schema, migration, () => performance.now());
-        options.logger?.info({ schema, migration: migration.file }, 'migration applied');
+    for (;;) {
+      try {
+        const result = await withClient(pool, (client) => migrate(client, files, options));
+        outage?.recovered();
+        return result;
+      } catch (err) {
+        failures += 1;
+        if (!dependencyFailureOf(err) || performance.now() - started >= retryForMs) throw err;
+        outage?.failure(err);
+        await sleep(backoffDelay(failures, { initialMs: 250, maxMs: 5000 }));
       }
-      const current = files.at(-1)?.version ?? 0;
-      if (pending.length === 0) options.logger?.info({ schema, current }, 'schema is up to date');
-      return { applied: pending.map((m) => m.file), current };
-    } finally {
-      await releaseMigrationLock(client, schema);
     }
   } finally {
-    client.release();
     await ownPool?.end();
+  }
+}
+
+async function migrate(
+  client: pg.PoolClient,
+  files: MigrationFile[],
+  options: RunMigrationsOptions,
+): Promise<MigrationResult> {
+  const schema = options.schema;
+  await acquireMigrationLock(client, schema);
+  try {
+    await ensureMigrationsTable(client, schema);
+    const applied = await listAppliedMigrations(client, schema);
+    verify(applied, files, schema);
+    const done = new Set(applied.map((m) => m.version));
+    const pending = files.filter((f) => !done.has(f.version));
+    for (const migration of pending) {
+      await applyMigration(client, schema, migration, () => performance.now());
+      options.logger?.info({ schema, migration: migration.file }, 'migration applied');
+    }
+    const current = files.at(-1)?.version ?? 0;
+    if (pending.length === 0) options.logger?.info({ schema, current }, 'schema is up to date');
+    return { applied: pending.map((m) => m.file), current };
+  } finally {
+    await releaseMigrationLock(client, schema).catch((err: unknown) => {
+      // A lost connection released the session lock with it; report the original failure.
+      if (!dependencyFailureOf(err)) throw err;
+    });
   }
 }
 
