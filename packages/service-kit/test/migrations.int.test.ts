@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@shop/testing';
+import { createTestDatabase, startTcpProxy, type TestDatabase } from '@shop/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError, migrateCli, runMigrations } from '../src/migrate/index.js';
@@ -41,6 +41,56 @@ async function appliedVersions(schema: string): Promise<number[]> {
 }
 
 describe('runMigrations', () => {
+  it('waits for a database that is unreachable, then applies everything once it is back', async () => {
+    const proxy = await startTcpProxy({ port: 5432 });
+    await proxy.stop();
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const dir = await migrationsDir(first);
+    const sleeps: number[] = [];
+    try {
+      const result = await runMigrations({
+        connectionString: url.toString(),
+        schema: 'm_wait',
+        dir,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          if (sleeps.length === 2) await proxy.start();
+        },
+      });
+      expect(result.applied).toEqual(['0001_create_items.sql']);
+      expect(sleeps).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('survives its connection being cut in the middle of a migration and applies it on the retry', async () => {
+    const proxy = await startTcpProxy({ port: 5432 });
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const dir = await migrationsDir({
+      ...first,
+      '0002_slow.sql': 'SELECT pg_sleep(0.5); ALTER TABLE items ADD COLUMN note text;',
+    });
+    try {
+      const running = runMigrations({ connectionString: url.toString(), schema: 'm_cut', dir });
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep(0.5)%'",
+          [database.name],
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      proxy.reset();
+      expect((await running).current).toBe(2);
+      expect(await appliedVersions('m_cut')).toEqual([1, 2]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('applies the files in order into the schema, records them and is a no-op when up to date', async () => {
     const dir = await migrationsDir(second);
     const result = await runMigrations({ pool, schema: 'm_order', dir });
