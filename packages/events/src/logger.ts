@@ -12,17 +12,3 @@ export const silentLogger: EventsLogger = {
   warn() {},
   error() {},
 };
-
-/** Sleep that resolves early when `signal` aborts, so stop() never waits a full interval. */
-export function interruptibleSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

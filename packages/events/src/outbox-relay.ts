@@ -1,8 +1,9 @@
+import { type BackgroundLoop, createBackgroundLoop, guardPgPool, withTransaction } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { OutboxRepository } from './events.repository.js';
-import { type EventsLogger, interruptibleSleep, silentLogger } from './logger.js';
+import { type EventsLogger, silentLogger } from './logger.js';
 import { counterOn } from './metrics.js';
 import { streamKey } from './streams.js';
 
@@ -16,8 +17,10 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Pause between polls when the outbox is empty (`OUTBOX_POLL_INTERVAL_MS`). */
   pollIntervalMs?: number;
-  /** Pause after a failed publish (Redis down) before the next try. */
+  /** First pause after a failed round (PostgreSQL or Redis down); doubles per failure up to `maxBackoffMs`. */
   errorBackoffMs?: number;
+  /** Longest pause between tries during an outage (default 10 s). */
+  maxBackoffMs?: number;
   /** Approximate cap of each stream (`XADD MAXLEN ~`). */
   maxStreamLength?: number;
   /** Published outbox rows older than this are deleted. */
@@ -30,7 +33,8 @@ export interface OutboxRelayOptions {
  * Publishes outbox rows to Redis Streams. Rows are locked with FOR UPDATE SKIP LOCKED and marked
  * published in the same transaction after XADD succeeded, so several replicas never publish the
  * same row concurrently; a crash between XADD and COMMIT publishes a row twice, which consumers
- * absorb through their processed-events table (at-least-once).
+ * absorb through their processed-events table (at-least-once). The loop survives outages of
+ * either: a failed round is logged once per outage, backed off and retried until it recovers.
  */
 export class OutboxRelay {
   private readonly repo: OutboxRepository;
@@ -40,21 +44,23 @@ export class OutboxRelay {
     logger: EventsLogger;
   };
   private readonly published;
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly loop: BackgroundLoop;
   private lastCleanup = 0;
 
   constructor(options: OutboxRelayOptions) {
     this.o = {
       batchSize: 100,
       pollIntervalMs: 200,
-      errorBackoffMs: 1000,
+      errorBackoffMs: 500,
+      maxBackoffMs: 10_000,
       maxStreamLength: 100_000,
       retentionMs: 24 * 3600_000,
       logger: silentLogger,
       ...options,
     } as typeof this.o;
     this.repo = new OutboxRepository(options.schema);
+    // Pools of the kit are guarded already; any other one must not crash the process on a disconnect.
+    guardPgPool(options.pool);
     this.prefix = options.prefix ?? options.redis.options.keyPrefix ?? '';
     this.conn = options.redis.duplicate({ keyPrefix: '', lazyConnect: true });
     // Connection errors surface as failed publishes (retried with backoff); this keeps them out of stderr.
@@ -65,18 +71,25 @@ export class OutboxRelay {
       'Events published from the outbox to Redis Streams',
       ['stream'],
     );
+    this.loop = createBackgroundLoop({
+      name: 'outbox relay',
+      logger: this.o.logger,
+      intervalMs: this.o.pollIntervalMs,
+      backoff: { initialMs: this.o.errorBackoffMs, maxMs: this.o.maxBackoffMs },
+      run: async () => {
+        const n = await this.publishBatch();
+        await this.cleanup();
+        // A full batch means more rows are waiting: go again without pausing.
+        return n >= this.o.batchSize;
+      },
+    });
   }
 
   /** Publishes one batch; returns how many rows it published. Exposed for tests and one-shot use. */
   async publishBatch(): Promise<number> {
-    const client = await this.o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const published = await withTransaction(this.o.pool, async (client) => {
       const rows = await this.repo.lockBatch(client, this.o.batchSize);
-      if (rows.length === 0) {
-        await client.query('COMMIT');
-        return 0;
-      }
+      if (rows.length === 0) return [];
       const pipeline = this.conn.pipeline();
       for (const row of rows) {
         pipeline.xadd(
@@ -100,45 +113,20 @@ export class OutboxRelay {
         client,
         rows.map((r) => r.id),
       );
-      await client.query('COMMIT');
-      for (const row of rows) this.published?.inc({ stream: row.stream });
-      return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      return rows;
+    });
+    for (const row of published) this.published?.inc({ stream: row.stream });
+    return published.length;
   }
 
-  /** Starts the background loop (idempotent). */
+  /** Starts the background loop (idempotent); it survives PostgreSQL and Redis outages. */
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     this.conn.disconnect();
-  }
-
-  private async run(signal: AbortSignal): Promise<void> {
-    if (this.conn.status === 'wait') await this.conn.connect().catch(() => {});
-    while (!signal.aborted) {
-      try {
-        const n = await this.publishBatch();
-        await this.cleanup();
-        // A full batch means more rows are waiting: go again without pausing.
-        if (n < this.o.batchSize) await interruptibleSleep(this.o.pollIntervalMs, signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        this.o.logger.warn({ err }, 'outbox relay: publish failed, retrying');
-        await interruptibleSleep(this.o.errorBackoffMs, signal);
-      }
-    }
   }
 
   private async cleanup(): Promise<void> {

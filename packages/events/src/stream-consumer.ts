@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type EventEnvelope, eventEnvelopeSchema } from '@shop/contracts';
+import {
+  type BackgroundLoop,
+  backoffDelay,
+  createBackgroundLoop,
+  dependencyFailureOf,
+  guardPgPool,
+  sleepUnlessAborted,
+  withTransaction,
+} from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { ProcessedEventsRepository } from './events.repository.js';
-import { type EventsLogger, interruptibleSleep, silentLogger } from './logger.js';
+import { type EventsLogger, silentLogger } from './logger.js';
 import { counterOn } from './metrics.js';
 import { deadLetterKey, streamKey } from './streams.js';
 import { withConsumerSpan } from './trace-context.js';
@@ -41,6 +50,8 @@ export interface StreamConsumerOptions {
   reclaimIntervalMs?: number;
   /** After this many deliveries a message is moved to `<stream>:dlq` and acknowledged. */
   maxDeliveries?: number;
+  /** Longest pause between tries while PostgreSQL or Redis is down (default 10 s). */
+  maxBackoffMs?: number;
   logger?: EventsLogger;
   registry?: Registry;
 }
@@ -51,6 +62,11 @@ type Outcome = 'processed' | 'duplicate' | 'failed' | 'ignored' | 'dead_lettered
  * A Redis Streams consumer-group member: reads new messages, processes each in a PostgreSQL
  * transaction with dedup by event id, acknowledges after COMMIT, reclaims messages left pending
  * by dead consumers (XPENDING + XCLAIM), and parks poison messages in a dead-letter stream.
+ *
+ * Outages never stop it and never cost a delivery: while PostgreSQL is unreachable the message at
+ * hand is retried in place with backoff (it stays pending, its delivery count unchanged, so an
+ * outage cannot push it into the dead-letter stream); a failed read, reclaim or acknowledgement is
+ * logged once per outage and retried; consumer groups lost with a Redis restart are recreated.
  */
 export class StreamConsumer {
   readonly consumerName: string;
@@ -62,8 +78,10 @@ export class StreamConsumer {
   private readonly keys: Map<string, string>;
   private readonly lastErrors = new Map<string, string>();
   private readonly consumed;
-  private abort = new AbortController();
-  private loops: Promise<void>[] = [];
+  private readonly readLoop: BackgroundLoop;
+  private readonly reclaimLoop: BackgroundLoop;
+  private groupsReady = false;
+  private started = false;
 
   constructor(options: StreamConsumerOptions) {
     this.o = {
@@ -72,6 +90,7 @@ export class StreamConsumer {
       claimIdleMs: 30_000,
       reclaimIntervalMs: 5_000,
       maxDeliveries: 5,
+      maxBackoffMs: 10_000,
       dedup: true,
       logger: silentLogger,
       ...options,
@@ -80,6 +99,8 @@ export class StreamConsumer {
       options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.prefix = options.prefix ?? options.redis.options.keyPrefix ?? '';
     this.processed = new ProcessedEventsRepository(options.schema);
+    // Pools of the kit are guarded already; any other one must not crash the process on a disconnect.
+    guardPgPool(options.pool);
     // A blocking XREADGROUP occupies its connection, so reads and commands use separate ones.
     this.reader = options.redis.duplicate({ keyPrefix: '', lazyConnect: true });
     this.cmd = options.redis.duplicate({ keyPrefix: '', lazyConnect: true });
@@ -93,6 +114,25 @@ export class StreamConsumer {
       'Events handled by stream consumers, by outcome',
       ['stream', 'type', 'outcome'],
     );
+    const backoff = { initialMs: 500, maxMs: this.o.maxBackoffMs };
+    this.readLoop = createBackgroundLoop({
+      name: 'stream consumer',
+      logger: this.o.logger,
+      intervalMs: 0,
+      backoff,
+      run: async (signal) => {
+        if (!this.groupsReady) await this.ensureGroups();
+        await this.readOnce(signal);
+      },
+    });
+    this.reclaimLoop = createBackgroundLoop({
+      name: 'stream consumer reclaim',
+      logger: this.o.logger,
+      intervalMs: this.o.reclaimIntervalMs,
+      delayFirstRun: true,
+      backoff,
+      run: (signal) => this.reclaimOnce(signal),
+    });
   }
 
   /** Creates the consumer groups (from the start of each stream, so no event published earlier is lost). */
@@ -105,46 +145,68 @@ export class StreamConsumer {
         if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
       }
     }
+    this.groupsReady = true;
   }
 
+  /**
+   * Creates the groups and starts reading and reclaiming. Resolves once the groups exist or, when
+   * Redis is unreachable, at once: the loop keeps trying in the background, so a service starts
+   * (and stays up) during a Redis outage.
+   */
   async start(): Promise<void> {
-    if (this.loops.length > 0) return;
-    await this.ensureGroups();
-    this.abort = new AbortController();
-    this.loops = [this.readLoop(this.abort.signal), this.reclaimLoop(this.abort.signal)];
+    if (this.started) return;
+    this.started = true;
+    try {
+      await this.ensureGroups();
+    } catch (err) {
+      if (!dependencyFailureOf(err)) throw err;
+      this.readLoop.outage.failure(err);
+    }
+    this.readLoop.start();
+    this.reclaimLoop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
+    const stopping = [this.readLoop.stop(), this.reclaimLoop.stop()];
     // Ends a read blocked in XREADGROUP; messages it would have returned stay unread for others.
     this.reader.disconnect();
-    await Promise.all(this.loops);
-    this.loops = [];
+    await Promise.all(stopping);
+    this.started = false;
     this.cmd.disconnect();
   }
 
   /** Reads and processes one batch of new messages; returns how many it saw. */
-  async pollOnce(blockMs = this.o.blockMs): Promise<number> {
+  pollOnce(blockMs = this.o.blockMs): Promise<number> {
+    return this.readOnce(undefined, blockMs);
+  }
+
+  private async readOnce(signal: AbortSignal | undefined, blockMs = this.o.blockMs): Promise<number> {
     const keys = [...this.keys.keys()];
-    const res = (await this.reader.call(
-      'XREADGROUP',
-      'GROUP',
-      this.o.group,
-      this.consumerName,
-      'COUNT',
-      this.o.batchSize,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      ...keys,
-      ...keys.map(() => '>'),
-    )) as unknown;
+    const res = (await this.reader
+      .call(
+        'XREADGROUP',
+        'GROUP',
+        this.o.group,
+        this.consumerName,
+        'COUNT',
+        this.o.batchSize,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        ...keys,
+        ...keys.map(() => '>'),
+      )
+      .catch((err: unknown) => {
+        // The stream or group vanished (a Redis restart without persistence): recreate it next round.
+        if (String((err as Error)?.message).startsWith('NOGROUP')) this.groupsReady = false;
+        throw err;
+      })) as unknown;
     if (!res) return 0;
     let n = 0;
     for (const [key, messages] of streamsReply(res)) {
       for (const [id, fields] of messages) {
         n++;
-        await this.handleMessage(key, id, fields);
+        await this.handleMessage(key, id, fields, signal);
       }
     }
     return n;
@@ -154,7 +216,7 @@ export class StreamConsumer {
    * Takes over messages pending longer than `claimIdleMs` (their consumer died or their handler
    * failed), retrying them or dead-lettering those delivered `maxDeliveries` times.
    */
-  async reclaimOnce(): Promise<number> {
+  async reclaimOnce(signal?: AbortSignal): Promise<number> {
     let n = 0;
     for (const key of this.keys.keys()) {
       const pending = (await this.cmd.call(
@@ -196,7 +258,7 @@ export class StreamConsumer {
           );
           continue;
         }
-        await this.handleMessage(key, id, fields);
+        await this.handleMessage(key, id, fields, signal);
       }
     }
     return n;
@@ -208,36 +270,21 @@ export class StreamConsumer {
     }
   }
 
-  private async readLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.pollOnce();
-      } catch (err) {
-        if (signal.aborted) break;
-        this.o.logger.warn({ err }, 'stream consumer: read failed, retrying');
-        await interruptibleSleep(1000, signal);
-      }
-    }
-  }
-
-  private async reclaimLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await interruptibleSleep(this.o.reclaimIntervalMs, signal);
-      if (signal.aborted) break;
-      try {
-        await this.reclaimOnce();
-      } catch (err) {
-        if (signal.aborted) break;
-        this.o.logger.warn({ err }, 'stream consumer: reclaim failed');
-      }
-    }
-  }
-
   private count(key: string, type: string, outcome: Outcome) {
     this.consumed?.inc({ stream: this.keys.get(key) ?? key, type, outcome });
   }
 
-  private async handleMessage(key: string, id: string, fields: string[]): Promise<void> {
+  /**
+   * Processes one message. With `signal` (the background loops), a PostgreSQL or upstream outage is
+   * retried in place with backoff until it recovers or the consumer stops — the message stays
+   * pending and keeps its delivery count; without it (direct `pollOnce` calls) it fails at once.
+   */
+  private async handleMessage(
+    key: string,
+    id: string,
+    fields: string[],
+    signal?: AbortSignal,
+  ): Promise<void> {
     const raw = fieldValue(fields, 'event');
     let envelope: EventEnvelope;
     try {
@@ -256,8 +303,8 @@ export class StreamConsumer {
     }
     const stream = this.keys.get(key) ?? key;
     let outcome: Outcome = 'processed';
-    try {
-      await withConsumerSpan(
+    const process = () =>
+      withConsumerSpan(
         `${stream} process`,
         envelope,
         {
@@ -266,24 +313,32 @@ export class StreamConsumer {
           'messaging.message.id': envelope.id,
           'app.event.type': envelope.type,
         },
-        async () => {
-          const tx = await this.o.pool.connect();
-          try {
-            await tx.query('BEGIN');
+        () =>
+          withTransaction(this.o.pool, async (tx) => {
             const fresh =
               !this.o.dedup ||
               (await this.processed.markProcessed(tx, this.o.group, envelope.id, envelope.type));
             if (fresh) await handler(envelope, tx);
             else outcome = 'duplicate';
-            await tx.query('COMMIT');
-          } catch (err) {
-            await tx.query('ROLLBACK').catch(() => {});
-            throw err;
-          } finally {
-            tx.release();
-          }
-        },
+          }),
       );
+    try {
+      for (let failures = 0; ; ) {
+        try {
+          await process();
+          if (failures > 0) this.readLoop.outage.recovered();
+          break;
+        } catch (err) {
+          if (!signal || signal.aborted || !dependencyFailureOf(err)) throw err;
+          failures += 1;
+          this.readLoop.outage.failure(err, { event_id: envelope.id, message_id: id });
+          await sleepUnlessAborted(
+            backoffDelay(failures, { initialMs: 500, maxMs: this.o.maxBackoffMs }),
+            signal,
+          );
+          if (signal.aborted) return; // still pending: whoever runs next takes it over
+        }
+      }
     } catch (err) {
       // Left pending: the reclaim loop retries it after claimIdleMs, up to maxDeliveries.
       this.lastErrors.set(id, (err as Error).message ?? String(err));

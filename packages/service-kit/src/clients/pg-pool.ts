@@ -24,9 +24,12 @@ export function guardPgClient(client: pg.ClientBase, onError: (err: Error) => vo
 /**
  * Guards a pool you created yourself (scripts, the migration runner): idle-client failures are
  * reported to `onError` instead of crashing the process, and every client it connects is guarded.
- * `createPgPool` does this for the pools of the services.
+ * `createPgPool` does this for the pools of the services. Only the first call on a pool counts, so
+ * libraries handed a pool (the outbox relay, the consumers) can call it defensively.
  */
 export function guardPgPool(pool: pg.Pool, onError: (err: Error) => void = () => {}): pg.Pool {
+  if (guarded.has(pool)) return pool;
+  guarded.add(pool);
   pool.on('error', (err) => onError(tagDependencyError(err, 'postgres')));
   pool.on('connect', (client) => guardPgClient(client, onError));
   return pool;

@@ -61,10 +61,9 @@ export function createOutageLog(logger: OutageLogger, options: OutageLogOptions)
     },
     failure(err, fields = {}) {
       const failure = dependencyFailureOf(err);
-      // Same dependency and reason (or the same message for other errors) = the same outage.
-      const cause = failure
-        ? `${failure.dependency}:${failure.reason}`
-        : String((err as Error)?.message ?? err);
+      // Same reason (or the same message for other errors) = the same outage: a refused reconnect
+      // after a reset connection is still one outage; "auth_failed" after "down" is news.
+      const cause = failure ? `dependency:${failure.reason}` : String((err as Error)?.message ?? err);
       failures += 1;
       const line = { subject: options.subject, ...fields, ...failureFields(err, failure) };
       if (since === undefined || cause !== lastCause) {
