@@ -1,5 +1,5 @@
 import { OutboxRelay, type StreamConsumer } from '@shop/events';
-import type { ServiceKit } from '@shop/service-kit';
+import { createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ORDERS_SCHEMA } from './app.js';
@@ -22,7 +22,10 @@ export interface OrderWorkers {
   stop(): Promise<void>;
 }
 
-/** Relay of order events, the payment-events consumer and the expiry sweeper; all replica-safe. */
+/**
+ * Relay of order events, the payment-events consumer and the expiry sweeper; all replica-safe, and
+ * all outlive PostgreSQL/Redis outages (logged once, retried with backoff, resumed on recovery).
+ */
 export async function startWorkers(o: OrderWorkersOptions): Promise<OrderWorkers> {
   const relay = new OutboxRelay({
     pool: o.pool,
@@ -40,21 +43,21 @@ export async function startWorkers(o: OrderWorkersOptions): Promise<OrderWorkers
     schema: ORDERS_SCHEMA,
     ...o.events,
   });
+  const sweeper = createBackgroundLoop({
+    name: 'order expiry sweeper',
+    logger: o.kit.logger,
+    intervalMs: o.sweepIntervalMs,
+    delayFirstRun: true,
+    run: () => o.orders.expireDue(),
+  });
   await consumer.start();
   relay.start();
-  let stopped = false;
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const sweeper = setInterval(() => {
-    if (stopped) return;
-    sweeping = o.orders.expireDue().catch((err) => o.kit.logger.warn({ err }, 'order expiry sweep failed'));
-  }, o.sweepIntervalMs);
+  sweeper.start();
   return {
     relay,
     consumer,
     async stop() {
-      stopped = true;
-      clearInterval(sweeper);
-      await sweeping;
+      await sweeper.stop();
       await consumer.stop();
       await relay.stop();
     },

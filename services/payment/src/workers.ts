@@ -1,5 +1,5 @@
 import { OutboxRelay } from '@shop/events';
-import type { ServiceKit } from '@shop/service-kit';
+import { createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { PAYMENTS_SCHEMA } from './app.js';
@@ -27,7 +27,8 @@ export interface PaymentWorkers {
 
 /**
  * Background work of every replica: the outbox relay, the sandbox's webhook dispatcher and the
- * recovery of payments left `processing`. All three are safe to run on several replicas.
+ * recovery of payments left `processing`. All three are safe to run on several replicas and
+ * outlive PostgreSQL/Redis outages (logged once, retried with backoff, resumed on recovery).
  */
 export function startWorkers(o: PaymentWorkersOptions): PaymentWorkers {
   const relay = new OutboxRelay({
@@ -49,21 +50,19 @@ export function startWorkers(o: PaymentWorkersOptions): PaymentWorkers {
       })
     : undefined;
   dispatcher?.start();
-  let stopped = false;
-  let recovering: Promise<unknown> = Promise.resolve();
-  const recoveryTimer = setInterval(() => {
-    if (stopped) return;
-    recovering = o.payments
-      .recoverStuck(o.recovery.afterMs)
-      .catch((err) => o.kit.logger.warn({ err }, 'payment recovery failed'));
-  }, o.recovery.intervalMs);
+  const recovery = createBackgroundLoop({
+    name: 'payment recovery',
+    logger: o.kit.logger,
+    intervalMs: o.recovery.intervalMs,
+    delayFirstRun: true,
+    run: () => o.payments.recoverStuck(o.recovery.afterMs),
+  });
+  recovery.start();
   return {
     relay,
     ...(dispatcher ? { dispatcher } : {}),
     async stop() {
-      stopped = true;
-      clearInterval(recoveryTimer);
-      await recovering;
+      await recovery.stop();
       await dispatcher?.stop();
       await relay.stop();
     },

@@ -1,5 +1,5 @@
 import { reservationSchema } from '@shop/contracts';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createReservationSweeper } from '../src/modules/inventory/reservation-sweeper.js';
 import { createProduct, internal, startProductApp, useProductApp } from './harness.js';
 
@@ -322,7 +322,7 @@ describe('expiry', () => {
       const sweeper = createReservationSweeper({
         inventory: running.modules.inventory,
         intervalMs: 1000,
-        logger: { info: () => {}, warn: () => {} },
+        logger: { debug: () => {}, info: () => {}, warn: () => {} },
       });
       expect(await sweeper.runOnce()).toBeGreaterThanOrEqual(1);
       expect(await stockOf(p.id)).toBe(4);
@@ -389,20 +389,25 @@ describe('expiry', () => {
   });
 
   it('runs on an interval once started and stops cleanly', async () => {
-    const timers: Array<() => void> = [];
+    const sleeps: number[] = [];
+    let wake: () => void = () => {};
     const sweeper = createReservationSweeper({
       inventory: running.modules.inventory,
       intervalMs: 5000,
-      logger: { info: () => {}, warn: () => {} },
-      setTimer: (fn) => {
-        timers.push(fn);
-        return {};
+      logger: { debug: () => {}, info: () => {}, warn: () => {} },
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return new Promise<void>((resolve) => {
+          wake = resolve;
+          signal.addEventListener('abort', () => resolve());
+        });
       },
-      clearTimer: () => {},
     });
     sweeper.start();
-    expect(timers).toHaveLength(1);
-    timers[0]!();
+    // It waits one interval before the first round, then one after each round.
+    expect(sleeps).toEqual([5000]);
+    wake();
+    await vi.waitFor(() => expect(sleeps).toEqual([5000, 5000]));
     await sweeper.stop();
     expect(sweeper.name).toBe('reservation-sweeper');
   });

@@ -3,7 +3,7 @@ import { createJwtVerifier } from '@shop/service-kit/auth';
 import { getFreePort } from '@shop/testing';
 import { decodeJwt, decodeProtectedHeader, exportJWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createPasswordHasher, type PasswordHasher } from '../src/modules/auth/password-hasher.js';
+import { createPasswordHasher } from '../src/modules/auth/password-hasher.js';
 import { loadSigningKeys } from '../src/modules/auth/signing-keys.js';
 import {
   AUDIENCE,
@@ -63,29 +63,16 @@ describe('login', () => {
   });
 
   it('spends one full argon2 verification on unknown users, exactly like on known users', async () => {
-    const real = createPasswordHasher();
-    const calls: string[] = [];
-    // Counts calls while delegating to the real argon2 hasher (nothing is stubbed).
-    const counting: PasswordHasher = {
-      hash: (p) => real.hash(p),
-      verify: (h, p) => {
-        calls.push('verify');
-        return real.verify(h, p);
-      },
-      verifyAgainstDummy: (p) => {
-        calls.push('verify');
-        return real.verifyAgainstDummy(p);
-      },
-      needsRehash: (h) => real.needsRehash(h),
-    };
-    const app = await startUserApp(running.env, { overrides: { passwords: counting } });
+    // The real argon2 hasher counts its own verifications (nothing is stubbed).
+    const passwords = createPasswordHasher();
+    const app = await startUserApp(running.env, { overrides: { passwords } });
     try {
       const body = newUser();
       await app.app.inject({ method: 'POST', url: '/api/v1/users', payload: body });
       await login(app, { username: body.username, password: 'wrong password!!' });
-      expect(calls).toEqual(['verify']);
+      expect(passwords.verifications()).toBe(1);
       await login(app, { username: 'ghost_user', password: 'wrong password!!' });
-      expect(calls).toEqual(['verify', 'verify']);
+      expect(passwords.verifications()).toBe(2);
     } finally {
       await app.close();
     }
@@ -330,6 +317,55 @@ describe('login brute-force limit', () => {
     } finally {
       await app.close();
     }
+  });
+
+  /** Statuses of `attempts` sent all at once, and how many argon2 verifications they caused. */
+  async function burst(
+    limits: { maxFailuresPerUsername: number; maxFailuresPerIp: number },
+    attempt: (app: RunningUserApp, i: number) => ReturnType<typeof login>,
+    setup: (app: RunningUserApp) => Promise<unknown> = async () => {},
+  ) {
+    const passwords = createPasswordHasher();
+    const app = await startUserApp(running.env, { loginLimits: limits, overrides: { passwords } });
+    try {
+      await setup(app);
+      const before = passwords.verifications();
+      const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(app, i)));
+      return { responses, verified: passwords.verifications() - before };
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('lets at most 5 of 30 parallel wrong passwords for one account reach argon2; the rest get 429 with Retry-After', async () => {
+    const body = newUser();
+    const { responses, verified } = await burst(
+      { maxFailuresPerUsername: 5, maxFailuresPerIp: 1000 },
+      (app, i) => login(app, { username: body.username, password: `wrong password ${i}` }, `10.9.0.${i + 1}`),
+      (app) => app.app.inject({ method: 'POST', url: '/api/v1/users', payload: body }),
+    );
+    expect(verified).toBeLessThanOrEqual(5);
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(verified);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 - verified);
+    for (const limited of responses.filter((r) => r.statusCode === 429)) {
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(limited.json().code).toBe('AUTH.TOO_MANY_LOGIN_ATTEMPTS');
+    }
+  });
+
+  it('lets at most 5 of 30 parallel attempts from one address reach argon2, whatever the usernames', async () => {
+    const address = '198.51.100.23';
+    const { responses, verified } = await burst(
+      { maxFailuresPerUsername: 100, maxFailuresPerIp: 5 },
+      (app, i) => login(app, { username: `burst_spray_${i}`, password: 'guess-123' }, address),
+    );
+    expect(verified).toBeLessThanOrEqual(5);
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 - verified);
+    expect(
+      responses.filter((r) => r.statusCode === 429).every((r) => Number(r.headers['retry-after']) > 0),
+    ).toBe(true);
   });
 
   it('clears the username counter after a successful login', async () => {

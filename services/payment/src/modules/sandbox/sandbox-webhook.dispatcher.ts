@@ -1,4 +1,9 @@
-import { withTransaction } from '@shop/service-kit';
+import {
+  type BackgroundLoop,
+  createBackgroundLoop,
+  type OutageLogger,
+  withTransaction,
+} from '@shop/service-kit';
 import type pg from 'pg';
 import { SandboxRepository } from './sandbox.repository.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
@@ -16,25 +21,31 @@ export interface DispatcherOptions {
   signingKey: string;
   pollIntervalMs: number;
   now?: () => Date;
-  logger?: { warn(obj: object, msg?: string): void };
+  logger?: OutageLogger;
   fetch?: typeof fetch;
 }
+
+const silent: OutageLogger = { debug() {}, info() {}, warn() {} };
 
 /**
  * The sandbox's "provider side" of async payments: when a pending charge is due it confirms it
  * in the sandbox ledger and POSTs a signed webhook to the payment service, retrying with backoff
  * until it gets a 2xx. State lives in the database, so a restart or another replica picks up
- * where a killed process left off.
+ * where a killed process left off; a database outage is logged once and retried with backoff.
  */
 export class SandboxWebhookDispatcher {
   private readonly repo = new SandboxRepository();
   private readonly now: () => Date;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = true;
+  private readonly loop: BackgroundLoop;
 
   constructor(private readonly o: DispatcherOptions) {
     this.now = o.now ?? (() => new Date());
+    this.loop = createBackgroundLoop({
+      name: 'sandbox webhook dispatcher',
+      logger: o.logger ?? silent,
+      intervalMs: o.pollIntervalMs,
+      run: () => this.runOnce(),
+    });
   }
 
   /** Delivers every due webhook once; returns how many were attempted. */
@@ -70,21 +81,11 @@ export class SandboxWebhookDispatcher {
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.running = this.runOnce()
-        .catch((err) => this.o.logger?.warn({ err }, 'sandbox webhook dispatch failed'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.o.pollIntervalMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   private async deliver(event: SandboxWebhookEvent): Promise<boolean> {

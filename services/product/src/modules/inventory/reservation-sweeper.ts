@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { type BackgroundLoopOptions, createBackgroundLoop, type OutageLogger } from '@shop/service-kit';
 import type { BackgroundWorker } from '../../workers/background-worker.js';
 import type { InventoryService } from './inventory.service.js';
 
@@ -6,26 +6,22 @@ export interface SweeperOptions {
   inventory: InventoryService;
   intervalMs: number;
   batchSize?: number;
-  logger: Pick<Logger, 'info' | 'warn'>;
-  /** Injectable timer for tests. */
-  setTimer?: (fn: () => void, ms: number) => { unref?: () => void };
-  clearTimer?: (timer: unknown) => void;
+  logger: OutageLogger;
+  /** Injectable pause between rounds (tests). */
+  sleep?: BackgroundLoopOptions['sleep'];
 }
 
 /**
  * Returns the stock of expired reservations every `intervalMs`. Runs on every replica: the
  * repository takes due rows with FOR UPDATE SKIP LOCKED, so replicas share the work, never double it.
- * A full batch is followed by another round at once, so a backlog drains quickly.
+ * A full batch is followed by another round at once, so a backlog drains quickly. A database
+ * outage is logged once and retried with backoff by the kit's background loop; the sweeper resumes
+ * by itself when PostgreSQL is back.
  */
 export function createReservationSweeper(
   options: SweeperOptions,
 ): BackgroundWorker & { runOnce(): Promise<number> } {
   const batch = options.batchSize ?? 100;
-  const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-  const clearTimer = options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
-  let timer: unknown;
-  let running: Promise<void> | undefined;
-  let stopped = true;
   let stopping = false;
 
   async function runOnce(): Promise<number> {
@@ -39,37 +35,28 @@ export function createReservationSweeper(
     return total;
   }
 
-  function schedule() {
-    if (stopped) return;
-    const t = setTimer(() => {
-      running = runOnce()
-        .then((count) => {
-          if (count > 0) options.logger.info({ count }, 'expired reservations released their stock');
-        })
-        .catch((err: unknown) => options.logger.warn({ err }, 'reservation sweep failed; will retry'))
-        .finally(() => {
-          running = undefined;
-          schedule();
-        });
-    }, options.intervalMs);
-    t.unref?.();
-    timer = t;
-  }
+  const loop = createBackgroundLoop({
+    name: 'reservation sweeper',
+    logger: options.logger,
+    intervalMs: options.intervalMs,
+    delayFirstRun: true,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    run: async () => {
+      const count = await runOnce();
+      if (count > 0) options.logger.info({ count }, 'expired reservations released their stock');
+    },
+  });
 
   return {
     name: 'reservation-sweeper',
     runOnce,
     start() {
-      if (!stopped) return;
-      stopped = false;
       stopping = false;
-      schedule();
+      loop.start();
     },
     async stop() {
-      stopped = true;
       stopping = true;
-      clearTimer(timer);
-      await running;
+      await loop.stop();
     },
   };
 }

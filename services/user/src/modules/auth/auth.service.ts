@@ -64,17 +64,15 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           errors: [{ pointer: '/body/username', detail: 'username or email is required' }],
         });
       }
-      await limiter.assertAllowed(login, clientIp);
+      // Counted before the password is checked: a burst cannot outrun the limit (429 past it).
+      await limiter.beginAttempt(login, clientIp);
       const user = await users.findByLogin(login);
       // Unknown users still pay for one argon2 verification, so timing does not tell them apart.
       const ok = user
         ? await passwords.verify(user.passwordHash, input.password)
         : await passwords.verifyAgainstDummy(input.password);
-      if (!user || !ok) {
-        await limiter.recordFailure(login, clientIp);
-        throw invalidCredentials();
-      }
-      await limiter.recordSuccess(login);
+      if (!user || !ok) throw invalidCredentials();
+      await limiter.recordSuccess(login, clientIp);
       if (passwords.needsRehash(user.passwordHash)) {
         await users.updatePasswordHash(user.id, await passwords.hash(input.password));
       }

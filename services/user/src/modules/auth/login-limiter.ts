@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { withSessionStore } from './session-store.errors.js';
 
 export interface LoginLimits {
@@ -11,16 +11,23 @@ export interface LoginLimits {
 }
 
 /**
- * Brute-force protection for login: failed attempts are counted in Redis per login name and per
- * client address (so it holds across replicas); once either count reaches its limit, attempts are
- * refused with 429 before any password work happens. A successful login clears the name's count.
- * Unknown names are counted exactly like known ones, so the limiter does not reveal which exist.
+ * Brute-force protection for login, per login name and per client address, in Redis (so it holds
+ * across replicas). Every attempt is counted *before* the password is verified, with one atomic
+ * increment-and-compare per counter (rate-limiter-flexible's `consume`): a burst of parallel
+ * attempts cannot all pass a check that has not seen the others yet, so at most the limit of them
+ * ever reaches argon2 in a window; the rest are refused with 429 before any password work. A
+ * successful login clears the name's count and gives the address its attempt back, so the counts
+ * are failures (plus attempts in flight). Unknown names are counted exactly like known ones, so
+ * the limiter does not reveal which exist.
  */
 export interface LoginLimiter {
-  /** Throws 429 with `Retry-After` while the name or the address is locked out. */
-  assertAllowed(login: string, ip: string): Promise<void>;
-  recordFailure(login: string, ip: string): Promise<void>;
-  recordSuccess(login: string): Promise<void>;
+  /**
+   * Counts one attempt for the name and the address; throws 429 with `Retry-After` (and counts
+   * nothing) when either is already at its limit.
+   */
+  beginAttempt(login: string, ip: string): Promise<void>;
+  /** The attempt succeeded: the name starts from zero, the address gets its attempt back. */
+  recordSuccess(login: string, ip: string): Promise<void>;
 }
 
 // Login names are user input of up to 254 characters; hashing keeps keys short and uniform.
@@ -41,38 +48,37 @@ export function createLoginLimiter(redis: Redis, limits: LoginLimits): LoginLimi
     duration: limits.windowSeconds,
   });
 
-  const lockedFor = (res: RateLimiterRes | null, max: number) =>
-    res !== null && res.consumedPoints >= max ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-
-  // consume() rejects with a RateLimiterRes once over the limit; the count is stored either way.
-  const consume = (limiter: RateLimiterRedis, key: string) =>
-    limiter.consume(key).catch((err: unknown) => {
-      if (err instanceof Error) throw err;
-    });
+  /** Consumes one point: 0 when within the limit, else the ms until the window ends. */
+  const take = (limiter: RateLimiterRedis, key: string) =>
+    limiter.consume(key).then(
+      () => 0,
+      (res: unknown) => {
+        if (res instanceof RateLimiterRes) return Math.max(1, res.msBeforeNext);
+        throw res;
+      },
+    );
 
   return {
-    async assertAllowed(login, ip) {
-      const [userRes, ipRes] = await withSessionStore(() =>
-        Promise.all([byLogin.get(loginKey(login)), byIp.get(ip)]),
+    async beginAttempt(login, ip) {
+      const user = loginKey(login);
+      const [userWait, ipWait] = await withSessionStore(() =>
+        Promise.all([take(byLogin, user), take(byIp, ip)]),
       );
-      const retryAfter = Math.max(
-        lockedFor(userRes, limits.maxFailuresPerUsername),
-        lockedFor(ipRes, limits.maxFailuresPerIp),
+      if (userWait === 0 && ipWait === 0) return;
+      // Refused before any password work: the counter that still had room gets its point back.
+      await withSessionStore(() =>
+        Promise.all([userWait === 0 && byLogin.reward(user, 1), ipWait === 0 && byIp.reward(ip, 1)]),
       );
-      if (retryAfter > 0) {
-        throw new TooManyRequestsError({
-          code: 'AUTH.TOO_MANY_LOGIN_ATTEMPTS',
-          title: 'Too many login attempts',
-          detail: `Too many failed login attempts; try again in ${retryAfter} seconds`,
-          headers: { 'Retry-After': String(retryAfter) },
-        });
-      }
+      const retryAfter = Math.ceil(Math.max(userWait, ipWait) / 1000);
+      throw new TooManyRequestsError({
+        code: 'AUTH.TOO_MANY_LOGIN_ATTEMPTS',
+        title: 'Too many login attempts',
+        detail: `Too many failed login attempts; try again in ${retryAfter} seconds`,
+        headers: { 'Retry-After': String(retryAfter) },
+      });
     },
-    async recordFailure(login, ip) {
-      await withSessionStore(() => Promise.all([consume(byLogin, loginKey(login)), consume(byIp, ip)]));
-    },
-    async recordSuccess(login) {
-      await withSessionStore(() => byLogin.delete(loginKey(login)));
+    async recordSuccess(login, ip) {
+      await withSessionStore(() => Promise.all([byLogin.delete(loginKey(login)), byIp.reward(ip, 1)]));
     },
   };
 }

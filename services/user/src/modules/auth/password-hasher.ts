@@ -16,6 +16,8 @@ export interface PasswordHasher {
   /** Runs one full verification against a throwaway hash and returns false. */
   verifyAgainstDummy(password: string): Promise<false>;
   needsRehash(hash: string): boolean;
+  /** argon2 verifications started so far (real and dummy): what the login limiter must bound. */
+  verifications(): number;
 }
 
 export function createPasswordHasher(): PasswordHasher {
@@ -25,9 +27,12 @@ export function createPasswordHasher(): PasswordHasher {
     dummy ??= argon2.hash(randomBytes(32).toString('base64url'), ARGON2_OPTIONS);
     return dummy;
   };
+  let verifications = 0;
   return {
     hash: (password) => argon2.hash(password, ARGON2_OPTIONS),
+    verifications: () => verifications,
     async verify(hash, password) {
+      verifications += 1;
       try {
         return await argon2.verify(hash, password);
       } catch {
@@ -36,6 +41,7 @@ export function createPasswordHasher(): PasswordHasher {
       }
     },
     async verifyAgainstDummy(password) {
+      verifications += 1;
       try {
         await argon2.verify(await dummyHash(), password);
       } catch {
