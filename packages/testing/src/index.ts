@@ -8,6 +8,13 @@ export {
 } from './environment.js';
 export { eventually } from './eventually.js';
 export { type LoopbackKit, type LoopbackService, listenOnLoopback } from './loopback.js';
+export {
+  type DependencyProxies,
+  pollUntil,
+  proxyDependencies,
+  type ServiceBehindProxies,
+  startServiceBehindProxies,
+} from './outage.js';
 export { getFreePort } from './ports.js';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.js';
 export {

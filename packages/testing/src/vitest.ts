@@ -1,6 +1,6 @@
 // `@shop/testing/vitest`: helpers that register vitest hooks, kept apart so the main entry never
 // imports vitest (scripts such as the bench load it outside a test run).
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /**
  * Per-file fixture: registers `beforeAll(setup)` and `afterAll(teardown)` where it is called and
@@ -56,4 +56,16 @@ export function useTestApp<E extends Environment, A extends App>(
       await app.env.teardown();
     },
   );
+}
+
+/**
+ * Asserts the answer a request gets while a dependency is unreachable: 503 problem+json with a
+ * `Retry-After` and the stable `code`, whose detail names no address or driver message.
+ */
+export async function expectUnavailable(response: Response, code = 'DEPENDENCY.UNAVAILABLE'): Promise<void> {
+  const body = (await response.json()) as { status?: number; code?: string; detail?: string };
+  expect({ status: response.status, code: body.code }).toEqual({ status: 503, code });
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(body.detail ?? '').not.toMatch(/127\.0\.0\.1|ECONN|ENOTFOUND|terminat/i);
 }
