@@ -1,7 +1,7 @@
 // `node dist/reconcile.js [YYYY-MM-DD]` — runs the daily reconciliation once (default: yesterday,
 // UTC) under the same Redis lock as the admin endpoint, prints the report as JSON, exits 0 when
 // everything matched, 2 when there are discrepancies, 1 on error (including "lock held").
-import { createLogger, loadConfig, openRedis, redisOptionsFromConfig } from '@shop/service-kit';
+import { createLogger, guardPgPool, loadConfig, openRedis, redisOptionsFromConfig } from '@shop/service-kit';
 import pg from 'pg';
 import { paymentConfigSchema } from './config.js';
 import { ReconciliationService } from './modules/reconciliation/reconciliation.service.js';
@@ -10,12 +10,15 @@ import { SandboxProvider } from './modules/sandbox/sandbox.provider.js';
 const config = loadConfig(paymentConfigSchema, process.env);
 const logger = createLogger({ name: `${config.SERVICE_NAME}-reconcile`, level: config.LOG_LEVEL });
 const date = process.argv[2] ?? new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 10);
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+// Guarded: a database restart mid-run ends in the error below, not an uncaught 'error' event.
+const pool = guardPgPool(new pg.Pool({ connectionString: config.databaseUrl, max: 2 }));
 // Sentinel-aware like the service (REDIS_SENTINELS, k8s/components/ha-data).
 const redis = openRedis(redisOptionsFromConfig(config), {
   keyPrefix: config.REDIS_KEY_PREFIX || undefined,
   maxRetriesPerRequest: 2,
 });
+// Failures reach the commands (and the error below); without a listener ioredis prints each one.
+redis.on('error', () => {});
 let code = 1;
 try {
   const service = new ReconciliationService({

@@ -1,5 +1,5 @@
 // `npm run seed`: bootstraps the admin account from ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD.
-import { baseConfigSchema, createLogger, loadConfig } from '@shop/service-kit';
+import { baseConfigSchema, createLogger, guardPgPool, loadConfig } from '@shop/service-kit';
 import pg from 'pg';
 import { z } from 'zod';
 import { createPasswordHasher } from './modules/auth/password-hasher.js';
@@ -15,7 +15,8 @@ const config = loadConfig(
   }),
 );
 const logger = createLogger({ name: 'user-seed', level: config.LOG_LEVEL });
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+// Guarded: a database restart mid-seed ends in the error below, not an uncaught 'error' event.
+const pool = guardPgPool(new pg.Pool({ connectionString: config.databaseUrl, max: 2 }));
 try {
   const users = createUsersService({ users: createUsersRepository(pool), passwords: createPasswordHasher() });
   await bootstrapAdmin(

@@ -1,3 +1,4 @@
+import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 import type { SeedCategory } from './catalog.seed-data.js';
 
@@ -17,9 +18,7 @@ export async function upsertSeedCatalog(
   categories: SeedCategory[],
   products: SeedProduct[],
 ): Promise<{ categories: number; products: number }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     let newCategories = 0;
     for (const c of categories) {
       const res = await client.query(
@@ -39,12 +38,6 @@ export async function upsertSeedCatalog(
       );
       newProducts += res.rowCount ?? 0;
     }
-    await client.query('COMMIT');
     return { categories: newCategories, products: newProducts };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

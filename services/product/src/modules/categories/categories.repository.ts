@@ -1,3 +1,4 @@
+import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 
 export interface Category {
@@ -61,23 +62,15 @@ export function createCategoriesRepository(pool: pg.Pool): CategoriesRepository 
     },
     async delete(id) {
       // Detach products explicitly (not via ON DELETE SET NULL) so their version moves and caches drop them.
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      return withTransaction(pool, async (client) => {
         const detached = await client.query<{ id: string }>(
           `UPDATE catalog.products SET category_id = NULL, version = version + 1, updated_at = now()
            WHERE category_id = $1 RETURNING id`,
           [id],
         );
         const deleted = await client.query('DELETE FROM catalog.categories WHERE id = $1', [id]);
-        await client.query('COMMIT');
         return deleted.rowCount ? detached.rows.map((r) => Number(r.id)) : undefined;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }
