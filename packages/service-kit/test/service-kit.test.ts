@@ -206,6 +206,51 @@ describe('signal handling', () => {
   });
 });
 
+describe('fault handling', () => {
+  it('logs an uncaught exception and an unhandled rejection as fatal and shuts down once, exiting 1', async () => {
+    const faults = new EventEmitter();
+    const { kit, exits, lines } = testKit({ faultSource: faults });
+    const uninstall = kit.installFaultHandlers();
+    faults.emit('uncaughtException', new Error('boom in a timer'));
+    faults.emit('unhandledRejection', new Error('nobody awaited this'));
+    await kit.shutdown('not the reason');
+    expect(kit.isDraining()).toBe(true);
+    expect(exits).toEqual([1]);
+    const fatal = lines.filter((l) => l.level === 'fatal');
+    expect(fatal.map((l) => [l.fault, (l.err as { message: string }).message])).toEqual([
+      ['uncaughtException', 'boom in a timer'],
+      ['unhandledRejection', 'nobody awaited this'],
+    ]);
+    expect(
+      lines.filter((l) => l.msg === 'shutdown started: readiness is now 503').map((l) => l.reason),
+    ).toEqual(['uncaughtException']);
+    expect(lines.find((l) => l.msg === 'shutdown complete')).toMatchObject({ failed: false, exitCode: 1 });
+    uninstall();
+    expect(faults.listenerCount('uncaughtException') + faults.listenerCount('unhandledRejection')).toBe(0);
+  });
+});
+
+describe('readiness logs', () => {
+  it('logs a check once when it fails and once when it recovers, not on every probe and not while starting', async () => {
+    const { kit, lines } = testKit();
+    let up = false;
+    kit.readiness.addCheck('postgres', async () => {
+      if (!up) throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
+    });
+    await kit.readiness.report(); // starting: the pool may still be connecting
+    kit.markStarted();
+    for (let i = 0; i < 3; i++) await kit.readiness.report();
+    up = true;
+    for (let i = 0; i < 3; i++) await kit.readiness.report();
+    const logged = lines.filter((l) => String(l.msg).startsWith('readiness check'));
+    expect(logged.map((l) => [l.level, l.msg, l.reason])).toEqual([
+      ['warn', 'readiness check failed', 'down'],
+      ['info', 'readiness check recovered', undefined],
+    ]);
+    expect(logged[0]!.error).toContain('10.1.2.3');
+  });
+});
+
 describe('metrics registry', () => {
   it('keeps one registry per kit so two kits in a process do not share series', async () => {
     const a = testKit().kit;

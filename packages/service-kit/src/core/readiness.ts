@@ -60,7 +60,11 @@ export class Readiness {
   /** Runs every check; the overall state is decided by the caller's lifecycle plus the critical checks. */
   async run(lifecycle: 'starting' | 'running' | 'draining' | 'stopping'): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.checks.entries()].map(async ([name, c]) => [name, await this.runOne(name, c)] as const),
+      // While starting, clients are still connecting: a check that is down then is no news.
+      [...this.checks.entries()].map(
+        async ([name, c]) =>
+          [name, await this.runOne(lifecycle === 'starting' ? undefined : name, c)] as const,
+      ),
     );
     const checks = Object.fromEntries(entries);
     let status: ReadinessState;
@@ -71,7 +75,7 @@ export class Readiness {
   }
 
   private async runOne(
-    name: string,
+    name: string | undefined,
     c: { check: ReadinessCheck; timeoutMs: number; critical: boolean },
   ): Promise<CheckResult> {
     const started = this.now();
@@ -95,7 +99,13 @@ export class Readiness {
   }
 
   // Probes poll every few seconds: log a check only when it changes state, with the full error.
-  private transition(name: string, status: 'up' | 'down', err?: unknown, reason?: FailureReason): void {
+  private transition(
+    name: string | undefined,
+    status: 'up' | 'down',
+    err?: unknown,
+    reason?: FailureReason,
+  ): void {
+    if (name === undefined) return;
     const previous = this.lastStatus.get(name);
     this.lastStatus.set(name, status);
     if (previous === status || (previous === undefined && status === 'up')) return;
