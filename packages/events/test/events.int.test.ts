@@ -2,19 +2,13 @@ import { context, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { EventEnvelope } from '@shop/contracts';
-import { createTestEnvironment, type TestEnvironment } from '@shop/testing';
+import type { TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  deadLetterKey,
-  eventTablesSql,
-  Outbox,
-  OutboxRelay,
-  StreamConsumer,
-  streamKey,
-} from '../src/index.js';
+import { deadLetterKey, Outbox, OutboxRelay, StreamConsumer, streamKey } from '../src/index.js';
+import { createEventsTestEnvironment, eventsFixture } from './support.js';
 
 const SCHEMA = 'evtest';
 let env: TestEnvironment;
@@ -23,20 +17,12 @@ let redis: Redis;
 let prefix: string;
 let run = 0;
 
+let fixture: ReturnType<typeof eventsFixture>;
+
 beforeAll(async () => {
-  env = await createTestEnvironment('events', {
-    migrate: async (url) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(eventTablesSql(SCHEMA));
-        await client.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, note text)`);
-      } finally {
-        await client.end();
-      }
-    },
-  });
+  env = await createEventsTestEnvironment('events', SCHEMA);
   pool = new pg.Pool({ connectionString: env.db.url, max: 10 });
+  fixture = eventsFixture(pool, SCHEMA);
   redis = new Redis(env.redisPrefix.url, { keyPrefix: env.redisPrefix.prefix });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -54,22 +40,11 @@ beforeEach(async () => {
   // Each test gets its own stream namespace under the file's prefix, and a clean outbox.
   run++;
   prefix = `${env.redisPrefix.prefix}t${run}:`;
-  await pool.query(`TRUNCATE ${SCHEMA}.outbox, ${SCHEMA}.processed_events, ${SCHEMA}.effects`);
+  await fixture.reset();
 });
 
-const outbox = new Outbox(SCHEMA);
-
-async function enqueueCommitted(type: string, data: Record<string, unknown> = {}) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const envelope = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg-1', data });
-    await client.query('COMMIT');
-    return envelope;
-  } finally {
-    client.release();
-  }
-}
+const enqueueCommitted = (type: string, data: Record<string, unknown> = {}) =>
+  fixture.enqueueCommitted(type, data);
 
 function relay(extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
   return new OutboxRelay({ pool, redis, schema: SCHEMA, prefix, batchSize: 10, ...extra });
@@ -94,14 +69,8 @@ function consumer(
   });
 }
 
-const recordEffect = async (e: EventEnvelope, tx: pg.PoolClient) => {
-  await tx.query(`INSERT INTO ${SCHEMA}.effects (event_id, note) VALUES ($1, $2)`, [e.id, e.type]);
-};
-
-async function effects(): Promise<string[]> {
-  const { rows } = await pool.query<{ note: string }>(`SELECT note FROM ${SCHEMA}.effects ORDER BY note`);
-  return rows.map((r) => r.note);
-}
+const recordEffect = (e: EventEnvelope, tx: pg.PoolClient) => fixture.recordEffect(e, tx);
+const effects = () => fixture.effects();
 
 const raw = () => new Redis(env.redisPrefix.url);
 
@@ -138,7 +107,12 @@ describe('outbox + relay', () => {
     await enqueueCommitted('order.paid', { n: 1 });
     const client = await pool.connect();
     await client.query('BEGIN');
-    await outbox.enqueue(client, { stream: 'orders', type: 'order.rolled_back', aggregateId: 'x', data: {} });
+    await new Outbox(SCHEMA).enqueue(client, {
+      stream: 'orders',
+      type: 'order.rolled_back',
+      aggregateId: 'x',
+      data: {},
+    });
     await client.query('ROLLBACK');
     client.release();
 

@@ -3,18 +3,12 @@
 // each outage is logged once, and the loops resume on their own when the dependency returns.
 import type { EventEnvelope } from '@shop/contracts';
 import { guardPgPool } from '@shop/service-kit';
-import { createTestEnvironment, startTcpProxy, type TcpProxy, type TestEnvironment } from '@shop/testing';
+import { startTcpProxy, type TcpProxy, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type EventsLogger,
-  eventTablesSql,
-  Outbox,
-  OutboxRelay,
-  StreamConsumer,
-  streamKey,
-} from '../src/index.js';
+import { type EventsLogger, OutboxRelay, StreamConsumer, streamKey } from '../src/index.js';
+import { createEventsTestEnvironment, eventsFixture } from './support.js';
 
 const SCHEMA = 'evoutage';
 let env: TestEnvironment;
@@ -26,20 +20,12 @@ let proxiedRedis: Redis;
 let prefix: string;
 let run = 0;
 
+let fixture: ReturnType<typeof eventsFixture>;
+
 beforeAll(async () => {
-  env = await createTestEnvironment('events_outage', {
-    migrate: async (url) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(eventTablesSql(SCHEMA));
-        await client.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, note text)`);
-      } finally {
-        await client.end();
-      }
-    },
-  });
+  env = await createEventsTestEnvironment('events_outage', SCHEMA);
   direct = new pg.Pool({ connectionString: env.db.url, max: 4 });
+  fixture = eventsFixture(direct, SCHEMA);
   pgProxy = await startTcpProxy({ port: Number(new URL(env.db.url).port || 5432) });
   redisProxy = await startTcpProxy({ port: Number(new URL(env.redisPrefix.url).port || 6379) });
   const url = new URL(env.db.url);
@@ -68,7 +54,7 @@ afterAll(async () => {
 beforeEach(async () => {
   run++;
   prefix = `${env.redisPrefix.prefix}o${run}:`;
-  await direct.query(`TRUNCATE ${SCHEMA}.outbox, ${SCHEMA}.processed_events, ${SCHEMA}.effects`);
+  await fixture.reset();
 });
 
 afterEach(async () => {
@@ -91,18 +77,7 @@ function recordingLogger(): EventsLogger & { messages(level?: string): string[] 
   };
 }
 
-const outbox = new Outbox(SCHEMA);
-async function enqueue(type: string) {
-  const client = await direct.connect();
-  try {
-    await client.query('BEGIN');
-    const envelope = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg', data: {} });
-    await client.query('COMMIT');
-    return envelope;
-  } finally {
-    client.release();
-  }
-}
+const enqueue = (type: string) => fixture.enqueueCommitted(type);
 
 async function unpublished(): Promise<number> {
   const { rows } = await direct.query(
@@ -111,10 +86,7 @@ async function unpublished(): Promise<number> {
   return rows[0].n;
 }
 
-async function effects(): Promise<string[]> {
-  const { rows } = await direct.query<{ note: string }>(`SELECT note FROM ${SCHEMA}.effects ORDER BY note`);
-  return rows.map((r) => r.note);
-}
+const effects = () => fixture.effects();
 
 /** Polls `condition` every 20 ms, at most `attempts` times. */
 async function eventually(condition: () => Promise<boolean> | boolean, attempts = 250): Promise<void> {
@@ -127,20 +99,26 @@ async function eventually(condition: () => Promise<boolean> | boolean, attempts 
 
 const raw = () => new Redis(env.redisPrefix.url);
 
+/** A relay on the proxied pool and Redis client, polling fast and backing off briefly. */
+function startRelay(logger: EventsLogger): OutboxRelay {
+  const relay = new OutboxRelay({
+    pool: proxiedPool,
+    redis: proxiedRedis,
+    schema: SCHEMA,
+    prefix,
+    pollIntervalMs: 20,
+    errorBackoffMs: 20,
+    maxBackoffMs: 100,
+    logger,
+  });
+  relay.start();
+  return relay;
+}
+
 describe('outbox relay during outages', () => {
   it('keeps running through a PostgreSQL outage, logs it once and publishes everything after it', async () => {
     const logger = recordingLogger();
-    const relay = new OutboxRelay({
-      pool: proxiedPool,
-      redis: proxiedRedis,
-      schema: SCHEMA,
-      prefix,
-      pollIntervalMs: 20,
-      errorBackoffMs: 20,
-      maxBackoffMs: 100,
-      logger,
-    });
-    relay.start();
+    const relay = startRelay(logger);
     await enqueue('order.paid');
     await eventually(async () => (await unpublished()) === 0);
 
@@ -165,17 +143,7 @@ describe('outbox relay during outages', () => {
 
   it('keeps the rows while Redis is cut mid-loop and publishes them once it is back', async () => {
     const logger = recordingLogger();
-    const relay = new OutboxRelay({
-      pool: proxiedPool,
-      redis: proxiedRedis,
-      schema: SCHEMA,
-      prefix,
-      pollIntervalMs: 20,
-      errorBackoffMs: 20,
-      maxBackoffMs: 100,
-      logger,
-    });
-    relay.start();
+    const relay = startRelay(logger);
     await redisProxy.stop();
     await enqueue('order.paid');
     await eventually(() => logger.messages('warn').length > 0);
@@ -238,7 +206,7 @@ describe('stream consumer during outages', () => {
             entered();
             await released;
           }
-          await tx.query(`INSERT INTO ${SCHEMA}.effects (event_id, note) VALUES ($1, $2)`, [e.id, e.type]);
+          await fixture.recordEffect(e, tx);
         },
       },
       logger,
@@ -271,14 +239,7 @@ describe('stream consumer during outages', () => {
   it('starts while Redis is unreachable, keeps trying, and consumes once Redis is back', async () => {
     await redisProxy.stop();
     const logger = recordingLogger();
-    const c = consumer(
-      {
-        'order.paid': async (e, tx) => {
-          await tx.query(`INSERT INTO ${SCHEMA}.effects (event_id, note) VALUES ($1, $2)`, [e.id, e.type]);
-        },
-      },
-      logger,
-    );
+    const c = consumer({ 'order.paid': fixture.recordEffect }, logger);
     await c.start();
     await publish('order.paid');
     await eventually(() => logger.messages('warn').length > 0);
@@ -290,10 +251,10 @@ describe('stream consumer during outages', () => {
 
   it('recreates its consumer group when Redis lost the stream (a restart without persistence)', async () => {
     const logger = recordingLogger();
-    const record = async (e: EventEnvelope, tx: pg.PoolClient) => {
-      await tx.query(`INSERT INTO ${SCHEMA}.effects (event_id, note) VALUES ($1, $2)`, [e.id, e.type]);
-    };
-    const c = consumer({ 'order.paid': record, 'order.cancelled': record }, logger);
+    const c = consumer(
+      { 'order.paid': fixture.recordEffect, 'order.cancelled': fixture.recordEffect },
+      logger,
+    );
     await c.start();
     await publish('order.paid');
     await eventually(async () => (await effects()).length === 1);

@@ -1,30 +1,16 @@
 import {
-  createTestDatabase,
-  createTestRedisPrefix,
+  pollUntil,
   type ServiceProcess,
   startTcpProxy,
   stopAllServiceProcesses,
   type TcpProxy,
-  type TestDatabase,
-  type TestRedisPrefix,
 } from '@shop/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adapters, byMessage, startFixture } from './helpers/fixture-process.js';
+import { adapters, byMessage, startFixture, useFixtureDependencies } from './helpers/fixture-process.js';
 import { httpRequest, type SimpleResponse } from './helpers/http-client.js';
 
-let database: TestDatabase;
-let redisPrefix: TestRedisPrefix;
-
-beforeAll(async () => {
-  database = await createTestDatabase('kit_outage');
-  redisPrefix = createTestRedisPrefix('kit-outage');
-});
-afterAll(async () => {
-  await stopAllServiceProcesses();
-  await database?.drop();
-  await redisPrefix?.cleanup();
-});
+const fixture = useFixtureDependencies('kit_outage');
 
 /** The answer every route gives while a dependency is unreachable. */
 function expectDependencyUnavailable(res: SimpleResponse) {
@@ -37,16 +23,12 @@ function expectDependencyUnavailable(res: SimpleResponse) {
   expect(body.detail).not.toMatch(/127\.0\.0\.1|ECONN|terminat/i);
 }
 
-/** Polls `path` (bounded) until it answers `status`. */
-async function answers(url: string, status: number, init: Parameters<typeof httpRequest>[1] = {}) {
-  let last: SimpleResponse | undefined;
-  for (let i = 0; i < 150; i++) {
-    last = await httpRequest(url, init);
-    if (last.status === status) return last;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} stayed ${last?.status}: ${last?.body}`);
-}
+/** Polls `url` (bounded) until it answers `status`. */
+const answers = (url: string, status: number, init: Parameters<typeof httpRequest>[1] = {}) =>
+  pollUntil(
+    () => httpRequest(url, init),
+    (r) => r.status === status,
+  );
 
 const countLogs = (app: ServiceProcess, msg: string) => app.logLines().filter(byMessage(msg)).length;
 
@@ -58,14 +40,14 @@ describe.each(adapters)('dependency outages (%s adapter, real process)', (adapte
   beforeAll(async () => {
     pgProxy = await startTcpProxy({ port: 5432 });
     redisProxy = await startTcpProxy({ port: 6379 });
-    const dbUrl = new URL(database.url);
+    const dbUrl = new URL(fixture.database.url);
     dbUrl.host = `127.0.0.1:${pgProxy.port}`;
     app = await startFixture(adapter, {
       FIXTURE_WITH_DEPENDENCIES: 'true',
       FIXTURE_TX_HOLD_MS: '1500',
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0`,
-      REDIS_KEY_PREFIX: redisPrefix.prefix,
+      REDIS_KEY_PREFIX: fixture.redisPrefix.prefix,
     });
     await answers(`${app.url}/readyz`, 200);
   });
@@ -116,13 +98,13 @@ describe.each(adapters)('dependency outages (%s adapter, real process)', (adapte
     const transaction = httpRequest(`${app.url}/db/transaction`, { method: 'POST' });
     const holding = countLogs(app, 'transaction holding its client');
     await app.waitForLogCount(byMessage('transaction holding its client'), holding + 1);
-    const admin = new pg.Client({ connectionString: database.url });
+    const admin = new pg.Client({ connectionString: fixture.database.url });
     await admin.connect();
     try {
       const { rowCount } = await admin.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
           WHERE datname = $1 AND application_name = $2`,
-        [database.name, `fixture-${adapter}`],
+        [fixture.database.name, `fixture-${adapter}`],
       );
       expect(rowCount).toBeGreaterThan(0);
     } finally {

@@ -1,28 +1,9 @@
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  startTcpProxy,
-  stopAllServiceProcesses,
-  type TcpProxy,
-  type TestDatabase,
-  type TestRedisPrefix,
-} from '@shop/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adapters, startFixture } from './helpers/fixture-process.js';
+import { startTcpProxy, stopAllServiceProcesses, type TcpProxy } from '@shop/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adapters, startFixture, useFixtureDependencies } from './helpers/fixture-process.js';
 import { httpRequest } from './helpers/http-client.js';
 
-let database: TestDatabase;
-let redisPrefix: TestRedisPrefix;
-
-beforeAll(async () => {
-  database = await createTestDatabase('kit_readiness');
-  redisPrefix = createTestRedisPrefix('kit-readiness');
-});
-afterAll(async () => {
-  await stopAllServiceProcesses();
-  await database?.drop();
-  await redisPrefix?.cleanup();
-});
+const fixture = useFixtureDependencies('kit_readiness');
 
 interface Report {
   status: string;
@@ -71,13 +52,13 @@ describe.each(adapters)('readiness with real PostgreSQL and Redis (%s adapter)',
   it('is 200 when both are up, 503 naming the failed check when one is unreachable, and recovers without a restart', async () => {
     pgProxy = await startTcpProxy({ port: 5432 });
     redisProxy = await startTcpProxy({ port: 6379 });
-    const dbUrl = new URL(database.url);
+    const dbUrl = new URL(fixture.database.url);
     dbUrl.host = `127.0.0.1:${pgProxy.port}`;
     const app = await startFixture(adapter, {
       FIXTURE_WITH_DEPENDENCIES: 'true',
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0`,
-      REDIS_KEY_PREFIX: redisPrefix.prefix,
+      REDIS_KEY_PREFIX: fixture.redisPrefix.prefix,
     });
 
     const healthy = await readinessBecomes(app.url, 200);
@@ -111,10 +92,10 @@ describe.each(adapters)('readiness with real PostgreSQL and Redis (%s adapter)',
 
   it('names a hung dependency "timeout" and one that refuses the credentials "auth_failed"', async () => {
     pgProxy = await startTcpProxy({ port: 5432 });
-    const dbUrl = new URL(database.url);
+    const dbUrl = new URL(fixture.database.url);
     dbUrl.host = `127.0.0.1:${pgProxy.port}`;
     // A role that does not exist (SQLSTATE 28000) and a Redis ACL user that does not exist (WRONGPASS).
-    const wrongRole = new URL(database.url);
+    const wrongRole = new URL(fixture.database.url);
     wrongRole.username = 'shop_no_such_role';
     const app = await startFixture(adapter, {
       FIXTURE_WITH_DEPENDENCIES: 'true',
@@ -133,7 +114,7 @@ describe.each(adapters)('readiness with real PostgreSQL and Redis (%s adapter)',
     const wrongDb = await startFixture(adapter, {
       FIXTURE_WITH_DEPENDENCIES: 'true',
       DATABASE_URL: wrongRole.toString(),
-      REDIS_URL: redisPrefix.url,
+      REDIS_URL: fixture.redisPrefix.url,
     });
     const denied = await readinessBecomes(
       wrongDb.url,
@@ -147,8 +128,8 @@ describe.each(adapters)('readiness with real PostgreSQL and Redis (%s adapter)',
   it('is 503 with state "draining" once shutdown begins even though every check passes', async () => {
     const app = await startFixture(adapter, {
       FIXTURE_WITH_DEPENDENCIES: 'true',
-      DATABASE_URL: database.url,
-      REDIS_URL: redisPrefix.url,
+      DATABASE_URL: fixture.database.url,
+      REDIS_URL: fixture.redisPrefix.url,
       SHUTDOWN_DELAY_MS: '2000',
     });
     await readinessBecomes(app.url, 200);

@@ -9,6 +9,7 @@ export {
 export { eventually } from './eventually.js';
 export { type LoopbackKit, type LoopbackService, listenOnLoopback } from './loopback.js';
 export {
+  byMessage,
   type DependencyProxies,
   pollUntil,
   proxyDependencies,

@@ -50,9 +50,14 @@ export async function proxyDependencies(env: Record<string, string>): Promise<De
 export interface ServiceBehindProxies {
   app: ServiceProcess;
   deps: DependencyProxies;
+  /** How many JSON log lines of the process carry `msg` so far. */
+  logCount(msg: string): number;
   /** Kills the process and closes the proxies. */
   close(): Promise<void>;
 }
+
+/** A log line predicate for `waitForLog`/`logLines().filter`: the pino message is `msg`. */
+export const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
 
 /**
  * Starts `entry` (a service's `src/main.ts` or `dist/main.js`) with `env` rewritten by
@@ -76,6 +81,7 @@ export async function startServiceBehindProxies(options: {
     return {
       app,
       deps,
+      logCount: (msg) => app.logLines().filter(byMessage(msg)).length,
       async close() {
         await app.stop();
         await deps.close();

@@ -1,6 +1,7 @@
 // `@shop/testing/vitest`: helpers that register vitest hooks, kept apart so the main entry never
 // imports vitest (scripts such as the bench load it outside a test run).
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { type ServiceBehindProxies, startServiceBehindProxies } from './outage.js';
 
 /**
  * Per-file fixture: registers `beforeAll(setup)` and `afterAll(teardown)` where it is called and
@@ -68,4 +69,20 @@ export async function expectUnavailable(response: Response, code = 'DEPENDENCY.U
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(body.detail ?? '').not.toMatch(/127\.0\.0\.1|ECONN|ENOTFOUND|terminat/i);
+}
+
+/**
+ * A test file's service process behind cuttable proxies: `environment()` and
+ * `startServiceBehindProxies(await options(env))` in `beforeAll`, both proxies forwarding again after
+ * each test, the process stopped and the environment torn down in `afterAll`.
+ */
+export function useServiceBehindProxies<E extends Environment>(
+  environment: () => Promise<E>,
+  options: (env: E) => Promise<{ entry: string; env: Record<string, string> }>,
+): ServiceBehindProxies & { env: E } {
+  const running = useTestApp(environment, async (env) => startServiceBehindProxies(await options(env)));
+  afterEach(async () => {
+    await running.deps.restore();
+  });
+  return running;
 }

@@ -4,22 +4,15 @@
 // restart.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { pollUntil, type ServiceBehindProxies, startServiceBehindProxies } from '@shop/testing';
-import { expectUnavailable } from '@shop/testing/vitest';
+import { byMessage, pollUntil } from '@shop/testing';
+import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, createOrderTestEnv, type OrderTestEnv, orderServiceEnv, seedOrder } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALICE, createOrderTestEnv, orderServiceEnv, seedOrder } from './harness.js';
 
-let env: OrderTestEnv;
-let service: ServiceBehindProxies;
-let pool: pg.Pool;
-let url: string;
-let alice: string;
-
-beforeAll(async () => {
-  env = await createOrderTestEnv('order_outage');
-  pool = new pg.Pool({ connectionString: env.db.url, max: 2 });
-  service = await startServiceBehindProxies({
+const service = useServiceBehindProxies(
+  () => createOrderTestEnv('order_outage'),
+  async (env) => ({
     entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
     env: await orderServiceEnv(env, {
       LOG_LEVEL: 'info',
@@ -28,21 +21,21 @@ beforeAll(async () => {
       OUTBOX_POLL_INTERVAL_MS: '50',
       ORDER_SWEEP_INTERVAL_MS: '100',
     }),
-  });
+  }),
+);
+let pool: pg.Pool;
+let url: string;
+let alice: string;
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: service.env.db.url, max: 2 });
   url = service.app.url;
-  alice = await env.tokens.sign({ role: 'customer', sub: ALICE });
-});
-afterEach(async () => {
-  await service.deps.restore();
+  alice = await service.env.tokens.sign({ role: 'customer', sub: ALICE });
 });
 afterAll(async () => {
-  await service?.close();
   await pool?.end();
-  await env?.teardown();
 });
 
-const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
-const count = (msg: string) => service.app.logLines().filter(byMessage(msg)).length;
+const count = (msg: string) => service.logCount(msg);
 const asAlice = (path: string, init: RequestInit = {}) =>
   fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${alice}`, ...init.headers } });
 const placeOrder = (body: unknown = { product_id: 1, quantity: 1 }) =>
@@ -95,7 +88,7 @@ describe('order service during dependency outages (real process)', () => {
     await service.app.waitForLog(byMessage('outbox relay recovered'));
     await service.app.waitForLog(byMessage('order expiry sweeper recovered'));
     expect(service.app.exited).toBe(false);
-    expect(service.app.logLines().filter(byMessage('request failed with an unexpected error'))).toEqual([]);
+    expect(service.logCount('request failed with an unexpected error')).toBe(0);
   });
 
   it('answers a new order 503 while Redis (idempotency keys, events) is cut, and its consumer resumes', async () => {

@@ -3,22 +3,15 @@
 // the recovery loop outlive the outage (one log line each), and everything recovers without a restart.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { pollUntil, type ServiceBehindProxies, startServiceBehindProxies } from '@shop/testing';
-import { expectUnavailable } from '@shop/testing/vitest';
+import { byMessage, pollUntil } from '@shop/testing';
+import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentTestEnv, INTERNAL_TOKEN, type PaymentTestEnv, paymentServiceEnv } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaymentTestEnv, INTERNAL_TOKEN, paymentServiceEnv } from './harness.js';
 
-let env: PaymentTestEnv;
-let service: ServiceBehindProxies;
-let pool: pg.Pool;
-let url: string;
-let admin: string;
-
-beforeAll(async () => {
-  env = await createPaymentTestEnv('payment_outage');
-  pool = new pg.Pool({ connectionString: env.db.url, max: 2 });
-  service = await startServiceBehindProxies({
+const service = useServiceBehindProxies(
+  () => createPaymentTestEnv('payment_outage'),
+  async (env) => ({
     entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
     env: paymentServiceEnv(env, {
       LOG_LEVEL: 'info',
@@ -29,21 +22,21 @@ beforeAll(async () => {
       SANDBOX_ASYNC_DELAY_MS: '200',
       PAYMENT_RECOVERY_INTERVAL_MS: '100',
     }),
-  });
+  }),
+);
+let pool: pg.Pool;
+let url: string;
+let admin: string;
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: service.env.db.url, max: 2 });
   url = service.app.url;
-  admin = await env.tokens.sign({ role: 'admin', sub: '00000000-0000-4000-8000-000000000001' });
-});
-afterEach(async () => {
-  await service.deps.restore();
+  admin = await service.env.tokens.sign({ role: 'admin', sub: '00000000-0000-4000-8000-000000000001' });
 });
 afterAll(async () => {
-  await service?.close();
   await pool?.end();
-  await env?.teardown();
 });
 
-const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
-const count = (msg: string) => service.app.logLines().filter(byMessage(msg)).length;
+const count = (msg: string) => service.logCount(msg);
 const LOOPS = ['outbox relay', 'sandbox webhook dispatcher', 'payment recovery'];
 
 function pay(paymentMethod = 'tok_success', body?: string) {
@@ -112,7 +105,7 @@ describe('payment service during dependency outages (real process)', () => {
     );
     for (const loop of LOOPS) await service.app.waitForLog(byMessage(`${loop} recovered`));
     expect(service.app.exited).toBe(false);
-    expect(service.app.logLines().filter(byMessage('request failed with an unexpected error'))).toEqual([]);
+    expect(service.logCount('request failed with an unexpected error')).toBe(0);
   });
 
   it('answers the reconciliation 503 while Redis (its lock) is cut, keeps taking payments and publishes their events after it', async () => {

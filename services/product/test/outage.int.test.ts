@@ -3,19 +3,14 @@
 // the reservation sweeper and the order-event consumer outlive the outage (one log line each) and
 // everything recovers without a restart.
 import { fileURLToPath } from 'node:url';
-import { pollUntil, type ServiceBehindProxies, startServiceBehindProxies } from '@shop/testing';
-import { expectUnavailable } from '@shop/testing/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { auth, createProductTestEnv, INTERNAL_TOKEN, type ProductTestEnv } from './harness.js';
+import { byMessage, pollUntil } from '@shop/testing';
+import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auth, createProductTestEnv, INTERNAL_TOKEN } from './harness.js';
 
-let env: ProductTestEnv;
-let service: ServiceBehindProxies;
-let url: string;
-let admin: string;
-
-beforeAll(async () => {
-  env = await createProductTestEnv('product_outage');
-  service = await startServiceBehindProxies({
+const service = useServiceBehindProxies(
+  () => createProductTestEnv('product_outage'),
+  async (env) => ({
     entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
     env: env.serviceEnv({
       LOG_LEVEL: 'info',
@@ -25,20 +20,16 @@ beforeAll(async () => {
       INTERNAL_API_TOKEN: INTERNAL_TOKEN,
       RESERVATION_SWEEP_INTERVAL_MS: '100',
     }),
-  });
+  }),
+);
+let url: string;
+let admin: string;
+beforeAll(async () => {
   url = service.app.url;
-  admin = await env.sign({ role: 'admin' });
-});
-afterEach(async () => {
-  await service.deps.restore();
-});
-afterAll(async () => {
-  await service?.close();
-  await env?.teardown();
+  admin = await service.env.sign({ role: 'admin' });
 });
 
-const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
-const count = (msg: string) => service.app.logLines().filter(byMessage(msg)).length;
+const count = (msg: string) => service.logCount(msg);
 let sku = 0;
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -105,7 +96,7 @@ describe('product service during dependency outages (real process)', () => {
     expect(search.status).toBe(200);
     await service.app.waitForLog(byMessage('reservation sweeper recovered'));
     expect(service.app.exited).toBe(false);
-    expect(service.app.logLines().filter(byMessage('request failed with an unexpected error'))).toEqual([]);
+    expect(service.logCount('request failed with an unexpected error')).toBe(0);
   });
 
   it('keeps serving product reads from PostgreSQL while Redis is cut (cache only), and its consumer resumes', async () => {

@@ -2,29 +2,21 @@
 // cut: every route answers 503 problem+json (never 500), the process stays up, readiness names the
 // dependency, and everything works again once the proxy forwards again — without a restart.
 import { fileURLToPath } from 'node:url';
-import { pollUntil, type ServiceBehindProxies, startServiceBehindProxies } from '@shop/testing';
-import { expectUnavailable } from '@shop/testing/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createUserTestEnv, newUser, type UserTestEnv } from './harness.js';
+import { pollUntil } from '@shop/testing';
+import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUserTestEnv, newUser } from './harness.js';
 
-let env: UserTestEnv;
-let service: ServiceBehindProxies;
-let url: string;
-
-beforeAll(async () => {
-  env = await createUserTestEnv('user_outage');
-  service = await startServiceBehindProxies({
+const service = useServiceBehindProxies(
+  () => createUserTestEnv('user_outage'),
+  async (env) => ({
     entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
     env: env.serviceEnv({ LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true', DB_CONNECTION_TIMEOUT: '2' }),
-  });
+  }),
+);
+let url: string;
+beforeAll(() => {
   url = service.app.url;
-});
-afterEach(async () => {
-  await service.deps.restore();
-});
-afterAll(async () => {
-  await service?.close();
-  await env?.teardown();
 });
 
 const post = (path: string, body: unknown) =>
@@ -35,7 +27,6 @@ const post = (path: string, body: unknown) =>
   });
 const me = (token: string) =>
   fetch(`${url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
-const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
 
 async function registerAndLogin() {
   const body = newUser();
@@ -71,7 +62,7 @@ describe('user service during dependency outages (real process)', () => {
     ).toBe(200);
     expect(await registerAndLogin()).toMatch(/\S/);
     expect(service.app.exited).toBe(false);
-    expect(service.app.logLines().filter(byMessage('request failed with an unexpected error'))).toEqual([]);
+    expect(service.logCount('request failed with an unexpected error')).toBe(0);
   });
 
   it('answers login 503 while Redis (sessions, login limits) is cut, keeps serving what needs no Redis, and recovers', async () => {
@@ -93,7 +84,7 @@ describe('user service during dependency outages (real process)', () => {
     );
     expect(login.status).toBe(200);
     expect(service.app.exited).toBe(false);
-    expect(service.app.logLines().filter(byMessage('Redis connection lost'))).toHaveLength(1);
+    expect(service.logCount('Redis connection lost')).toBe(1);
   });
 
   it('answers a 5 MB body sent with fetch with a readable 413 problem', async () => {

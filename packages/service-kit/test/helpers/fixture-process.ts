@@ -1,5 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { type ServiceProcess, startServiceProcess } from '@shop/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  type ServiceProcess,
+  startServiceProcess,
+  stopAllServiceProcesses,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@shop/testing';
+import { useFileFixture } from '@shop/testing/vitest';
 
 export const adapters = ['fastify', 'express'] as const;
 export type Adapter = (typeof adapters)[number];
@@ -29,3 +38,21 @@ export function startFixture(
 
 /** A line's message, for `waitForLog(byMessage('…'))`. */
 export const byMessage = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;
+
+/**
+ * A test file's own database and Redis prefix for fixtures started with dependencies; fixture
+ * processes still running are stopped before both are removed.
+ */
+export function useFixtureDependencies(label: string): {
+  database: TestDatabase;
+  redisPrefix: TestRedisPrefix;
+} {
+  return useFileFixture(
+    async () => ({ database: await createTestDatabase(label), redisPrefix: createTestRedisPrefix(label) }),
+    async ({ database, redisPrefix }) => {
+      await stopAllServiceProcesses();
+      await database.drop();
+      await redisPrefix.cleanup();
+    },
+  );
+}
