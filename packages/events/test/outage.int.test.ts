@@ -3,7 +3,7 @@
 // each outage is logged once, and the loops resume on their own when the dependency returns.
 import type { EventEnvelope } from '@shop/contracts';
 import { guardPgPool } from '@shop/service-kit';
-import { startTcpProxy, type TcpProxy, type TestEnvironment } from '@shop/testing';
+import { eventually, startTcpProxy, type TcpProxy, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -88,15 +88,6 @@ async function unpublished(): Promise<number> {
 
 const effects = () => fixture.effects();
 
-/** Polls `condition` every 20 ms, at most `attempts` times. */
-async function eventually(condition: () => Promise<boolean> | boolean, attempts = 250): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('condition not met in time');
-}
-
 const raw = () => new Redis(env.redisPrefix.url);
 
 /** A relay on the proxied pool and Redis client, polling fast and backing off briefly. */
@@ -125,7 +116,7 @@ describe('outbox relay during outages', () => {
     await pgProxy.stop();
     await enqueue('order.cancelled');
     await enqueue('order.expired');
-    await eventually(() => logger.messages('warn').length > 0);
+    await eventually(async () => logger.messages('warn').length > 0);
     // Several failed rounds while it is down, still one warning.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await unpublished()).toBe(2);
@@ -146,7 +137,7 @@ describe('outbox relay during outages', () => {
     const relay = startRelay(logger);
     await redisProxy.stop();
     await enqueue('order.paid');
-    await eventually(() => logger.messages('warn').length > 0);
+    await eventually(async () => logger.messages('warn').length > 0);
     expect(await unpublished()).toBe(1);
     await redisProxy.start();
     await eventually(async () => (await unpublished()) === 0);
@@ -216,7 +207,7 @@ describe('stream consumer during outages', () => {
     await inHandler;
     await pgProxy.stop();
     release();
-    await eventually(() => logger.messages('warn').length > 0);
+    await eventually(async () => logger.messages('warn').length > 0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await pgProxy.start();
     await eventually(async () => (await effects()).length === 1);
@@ -242,7 +233,7 @@ describe('stream consumer during outages', () => {
     const c = consumer({ 'order.paid': fixture.recordEffect }, logger);
     await c.start();
     await publish('order.paid');
-    await eventually(() => logger.messages('warn').length > 0);
+    await eventually(async () => logger.messages('warn').length > 0);
     await redisProxy.start();
     await eventually(async () => (await effects()).length === 1);
     await c.stop();

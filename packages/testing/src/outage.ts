@@ -1,3 +1,4 @@
+import { eventually } from './eventually.js';
 import { type ServiceProcess, startServiceProcess } from './service-process.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
@@ -94,19 +95,21 @@ export async function startServiceBehindProxies(options: {
 }
 
 /**
- * Runs `probe` every `intervalMs` (default 50) until `accept` takes its result, at most `attempts`
- * times (default 200); resolves with the accepted result or rejects with the last one.
+ * `eventually` for a probe whose result is judged by `accept`: resolves with the first accepted
+ * result (a count of 0 or a 503 response included), polling every `intervalMs` (default 50) at most
+ * `attempts` times (default 200).
  */
 export async function pollUntil<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
   options: { attempts?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < (options.attempts ?? 200); i++) {
-    last = await probe();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
-  }
-  throw new Error(`condition not met; last value: ${JSON.stringify(last)}`.slice(0, 500));
+  const accepted = await eventually(
+    async () => {
+      const value = await probe();
+      return accept(value) ? { value } : undefined;
+    },
+    { attempts: options.attempts ?? 200, intervalMs: options.intervalMs ?? 50 },
+  );
+  return accepted.value;
 }
