@@ -29,6 +29,8 @@ export interface UserAppDeps {
   loginLimits: LoginLimits;
   /** Trust X-Forwarded-For (behind the gateway/ingress) so limits see the client address. */
   trustProxy?: boolean;
+  /** `Secure` attribute of the browser refresh cookie (default true). */
+  refreshCookieSecure?: boolean;
   now?: () => Date;
   passwords?: PasswordHasher;
   version?: string;
@@ -78,7 +80,11 @@ export async function buildApp(deps: UserAppDeps): Promise<FastifyInstance> {
     now,
   });
 
-  await app.register(authRoutes, { auth, keys: deps.keys });
+  await app.register(authRoutes, {
+    auth,
+    keys: deps.keys,
+    refreshCookieSecure: deps.refreshCookieSecure ?? true,
+  });
   await app.register(usersRoutes, { users, verifier });
   return app;
 }

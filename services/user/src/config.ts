@@ -25,6 +25,11 @@ export const userConfigSchema = baseConfigSchema.extend({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** `Secure` on the storefront's refresh cookie; false only for plain-HTTP development (compose, npm run dev). */
+  REFRESH_COOKIE_SECURE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),

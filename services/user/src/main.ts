@@ -43,6 +43,7 @@ await runMain(async () => {
       windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     trustProxy: config.TRUST_PROXY,
+    refreshCookieSecure: config.REFRESH_COOKIE_SECURE,
     version,
   });
 

@@ -1,15 +1,69 @@
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DomainError, ValidationError } from '@shop/service-kit';
 import { problems } from '@shop/service-kit/fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { JwksResponse, LoginBody, RefreshBody, TokenResponse } from './auth.schemas.js';
-import type { AuthService } from './auth.service.js';
+import { type AuthService, invalidRefresh } from './auth.service.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export interface AuthRoutesOptions {
   auth: AuthService;
   keys: SigningKeys;
+  /** `Secure` on the refresh cookie (off only for plain-HTTP development, e.g. compose on localhost). */
+  refreshCookieSecure?: boolean;
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { auth, keys }) => {
+/**
+ * Browser transport of the refresh token: a client that sends `X-Token-Transport: cookie` gets the
+ * refresh token in an HttpOnly, SameSite=Strict cookie scoped to /api/v1/users instead of the JSON
+ * body, and refreshes/logs out with that cookie. Scripts never see the token; the custom header (a
+ * CORS preflight cross-origin) and SameSite=Strict keep other sites from using the cookie.
+ */
+export const REFRESH_COOKIE = 'shop_refresh';
+export const TOKEN_TRANSPORT_HEADER = 'x-token-transport';
+const COOKIE_PATH = '/api/v1/users';
+
+const wantsCookie = (request: FastifyRequest) => request.headers[TOKEN_TRANSPORT_HEADER] === 'cookie';
+
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
+  app,
+  { auth, keys, refreshCookieSecure = true },
+) => {
+  await app.register(fastifyCookie);
+  const cookieOptions = {
+    path: COOKIE_PATH,
+    httpOnly: true,
+    secure: refreshCookieSecure,
+    sameSite: 'strict' as const,
+  };
+
+  /** Moves the refresh token from the body into the cookie for cookie-transport clients. */
+  const answer = <T extends { refresh_token?: string; refresh_expires_in: number }>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    tokens: T,
+  ) => {
+    if (!wantsCookie(request)) return tokens;
+    const { refresh_token, ...rest } = tokens;
+    reply.setCookie(REFRESH_COOKIE, refresh_token ?? '', {
+      ...cookieOptions,
+      maxAge: tokens.refresh_expires_in,
+    });
+    return rest;
+  };
+
+  /** The refresh token of a request: the body's, else the cookie's (cookie transport only). */
+  const refreshTokenOf = (request: FastifyRequest, fromBody: string | undefined) => {
+    if (fromBody) return fromBody;
+    if (!wantsCookie(request)) {
+      throw new ValidationError({
+        detail: 'Send "refresh_token" (or use the cookie transport)',
+        errors: [{ pointer: '/body/refresh_token', detail: 'refresh_token is required' }],
+      });
+    }
+    return request.cookies[REFRESH_COOKIE] || undefined;
+  };
   app.post(
     '/api/v1/users/login',
     {
@@ -22,7 +76,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return auth.login(request.body, request.ip);
+      return answer(request, reply, await auth.login(request.body, request.ip));
     },
   );
 
@@ -38,7 +92,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return auth.refresh(request.body.refresh_token);
+      const token = refreshTokenOf(request, request.body.refresh_token);
+      try {
+        if (!token) throw invalidRefresh();
+        return answer(request, reply, await auth.refresh(token));
+      } catch (error) {
+        // A dead session also ends the cookie, so the browser stops presenting it.
+        if (wantsCookie(request) && error instanceof DomainError && error.status === 401) {
+          reply.clearCookie(REFRESH_COOKIE, cookieOptions);
+        }
+        throw error;
+      }
     },
   );
 
@@ -53,7 +117,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await auth.logout(request.body.refresh_token);
+      const token = refreshTokenOf(request, request.body.refresh_token);
+      if (token) await auth.logout(token);
+      if (wantsCookie(request)) reply.clearCookie(REFRESH_COOKIE, cookieOptions);
       return reply.code(204).send(null);
     },
   );

@@ -14,8 +14,9 @@ export const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** `refresh_token` may be left out by browser clients that keep it in the HttpOnly cookie (see routes). */
 export const RefreshBody = Type.Object(
-  { refresh_token: Type.String({ minLength: 1, maxLength: 512 }) },
+  { refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
   { additionalProperties: false },
 );
 
@@ -24,7 +25,12 @@ export const TokenResponse = Type.Object(
     access_token: Type.String(),
     token_type: Type.Literal('Bearer'),
     expires_in: Type.Integer({ description: 'Access token lifetime in seconds' }),
-    refresh_token: Type.String({ description: 'Opaque; single use — every refresh returns a new one' }),
+    refresh_token: Type.Optional(
+      Type.String({
+        description:
+          'Opaque; single use — every refresh returns a new one. Absent with `X-Token-Transport: cookie` (then it is in the HttpOnly cookie)',
+      }),
+    ),
     refresh_expires_in: Type.Integer(),
   },
   { additionalProperties: false },

@@ -37,7 +37,7 @@ const invalidCredentials = () =>
     detail: 'The username/email or password is incorrect',
   });
 
-const invalidRefresh = () =>
+export const invalidRefresh = () =>
   new UnauthorizedError({
     code: 'AUTH.INVALID_REFRESH_TOKEN',
     title: 'Invalid refresh token',
