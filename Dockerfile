@@ -1,10 +1,12 @@
-# One Dockerfile for every Shop service image: a shared dependency + build stage (one `npm ci`, one
-# `turbo run build` for all services), then a small per-service runtime picked by build arguments.
+# One Dockerfile for every Shop image: a shared dependency + build stage (one `npm ci`, one
+# `turbo run build` for all workspaces), then a small per-service runtime picked by build arguments,
+# and the storefront (target `storefront`: the Vite build served by nginx).
 # Build from the repository root:
 #   DOCKER_BUILDKIT=1 docker build --build-arg SERVICE=order --build-arg PORT=8082 \
 #     -t ghcr.io/shop-demo/shop-order .
 # The load generator (@shop/loadgen) is the `loadgen` target of the same build:
 #   DOCKER_BUILDKIT=1 docker build --target loadgen -t ghcr.io/shop-demo/shop-loadgen .
+#   DOCKER_BUILDKIT=1 docker build --target storefront -t ghcr.io/shop-demo/shop-storefront .
 # Building the four services in a row reuses every stage up to `prod-deps` from the BuildKit cache, so
 # only the first build pays for `npm ci` and the TypeScript build.
 # Base image: pin it by digest with --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest>, or pin
@@ -12,8 +14,10 @@
 # Registry CA: an optional BuildKit secret `npm_ca` (--secret id=npm_ca,src=<ca.pem>) is mounted for the
 # npm steps only; it never lands in a layer, an env var or a build arg.
 ARG NODE_IMAGE=node-base
+ARG NGINX_IMAGE=nginx-base
 
 FROM node:24-bookworm-slim AS node-base
+FROM nginx:1.27 AS nginx-base
 
 # --- tools: turbo at the version the repository pins (only package.json is copied: cached until it changes)
 FROM ${NODE_IMAGE} AS tools
@@ -29,7 +33,7 @@ RUN --mount=type=secret,id=npm_ca,required=false \
 # (and their heavy dependencies) are left out. `out/json` holds the manifests and the trimmed lockfile
 # only, so the dependency layer below stays cached while no manifest changes.
 FROM tools AS prune
-ARG WORKSPACES="@shop/user-service @shop/product-service @shop/order-service @shop/payment-service @shop/loadgen"
+ARG WORKSPACES="@shop/user-service @shop/product-service @shop/order-service @shop/payment-service @shop/loadgen @shop/storefront"
 COPY . .
 RUN turbo prune ${WORKSPACES} --docker --out-dir /out
 
@@ -97,7 +101,35 @@ RUN node -e ' \
       }' "@shop/${SERVICE}-service" \
  && rm -rf /build package-lock.json
 
+# --- storefront: the Vite build (from the shared build stage) served by nginx as a non-root user --------
+# nginx, not Node: static files only, pre-compressed at build time (gzip_static), with the CSP and
+# cache headers of services/storefront/deploy. The official image's entrypoint scripts rewrite config
+# at start, which a read-only root filesystem forbids, so nginx is started directly.
+FROM ${NGINX_IMAGE} AS storefront
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/shop-demo/shop
+LABEL org.opencontainers.image.title="shop-storefront" \
+      org.opencontainers.image.description="Shop storefront (static web app)" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}"
+RUN rm -f /etc/nginx/conf.d/*.conf && rm -rf /usr/share/nginx/html/*
+COPY services/storefront/deploy/nginx.conf /etc/nginx/nginx.conf
+COPY services/storefront/deploy/default.conf /etc/nginx/conf.d/default.conf
+COPY services/storefront/deploy/security-headers.conf /etc/nginx/snippets/storefront-security-headers.conf
+COPY --from=build /app/services/storefront/dist/ /usr/share/nginx/html/
+USER 10001:10001
+EXPOSE 8080
+# nginx finishes in-flight requests on SIGQUIT (SIGTERM would drop them).
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/healthz"]
+ENTRYPOINT []
+CMD ["nginx", "-g", "daemon off;"]
+
 # --- runtime: node, production node_modules and compiled output; nothing writable but /tmp -----------
+# (`service` stays the last stage: a build without --target is a service image.)
 FROM ${NODE_IMAGE} AS runtime-base
 # npm is never run here; removing it also drops its bundled dependencies from the scan surface.
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
@@ -162,3 +194,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # node is PID 1 (no npm, no shell): SIGTERM reaches the service's graceful shutdown directly.
 ENTRYPOINT []
 CMD ["node", "--import", "@shop/service-kit/telemetry", "dist/main.js"]
+
