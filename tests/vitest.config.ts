@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     projects: [
       './e2e/vitest.config.ts',
+      './browser/vitest.config.ts',
       './manifests/vitest.config.ts',
       './workflows/vitest.config.ts',
       './containers/vitest.config.ts',

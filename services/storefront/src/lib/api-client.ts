@@ -15,9 +15,12 @@ export interface ApiClientDeps {
   sleep: (ms: number) => Promise<void>;
   now?: () => number;
   apiBase?: string;
-  /** Retries of a 502/503/504 or a network error for repeatable requests (default 2). */
+  /**
+   * Retries of a 502/503/504 or a network error for repeatable requests (default 1): a blip passes
+   * unseen, a real outage reaches the page quickly with its Retry-After and a "Try again" button.
+   */
   outageRetries?: number;
-  /** Longest wait between outage retries, whatever Retry-After says (default 5 s). */
+  /** Longest automatic wait before a retry, whatever Retry-After says (default 2 s). */
   maxRetryWaitMs?: number;
 }
 
@@ -60,7 +63,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiAnswer<T>> {
     const auth = options.auth ?? 'none';
     const repeatable = options.repeatable ?? method === 'GET';
-    const outageRetries = this.deps.outageRetries ?? 2;
+    const outageRetries = this.deps.outageRetries ?? 1;
     let refreshed = false;
     let outages = 0;
     let polls = 0;
@@ -117,11 +120,11 @@ export class ApiClient {
   }
 
   private backoffMs(attempt: number): number {
-    return Math.min(this.deps.maxRetryWaitMs ?? 5_000, 500 * 2 ** (attempt - 1));
+    return Math.min(this.deps.maxRetryWaitMs ?? 2_000, 500 * 2 ** (attempt - 1));
   }
 
   private waitMs(retryAfterSeconds: number | undefined, attempt: number): number {
     if (retryAfterSeconds === undefined) return this.backoffMs(attempt);
-    return Math.min(this.deps.maxRetryWaitMs ?? 5_000, retryAfterSeconds * 1000);
+    return Math.min(this.deps.maxRetryWaitMs ?? 2_000, retryAfterSeconds * 1000);
   }
 }

@@ -111,25 +111,32 @@ export function searchQuery(params: SearchParams): string {
   return text ? `?${text}` : '';
 }
 
+/** A product answer with its ETag, the version an admin edit must name in If-Match. */
+export interface VersionedProduct {
+  product: Product;
+  etag: string;
+}
+
+function withEtag(answer: ApiAnswer<Product>): VersionedProduct {
+  const etag = answer.headers.get('etag');
+  if (!etag) throw new Error('the product service answered without an ETag');
+  return { product: answer.data, etag };
+}
+
 export function createShopApi(api: ApiClient) {
   const data = <T>(p: Promise<ApiAnswer<T>>) => p.then((a) => a.data);
   return {
     categories: () => data(api.get<{ items: Category[] }>('/api/v1/categories')).then((d) => d.items),
     search: (params: SearchParams) => data(api.get<ProductPage>(`/api/v1/products${searchQuery(params)}`)),
     /** The product and its ETag (an admin edit must send it back as If-Match). */
-    product: async (id: number) => {
-      const answer = await api.get<Product>(`/api/v1/products/${id}`);
-      return { product: answer.data, etag: answer.headers.get('etag') ?? `"${answer.data.version}"` };
-    },
+    product: (id: number) => api.get<Product>(`/api/v1/products/${id}`).then(withEtag),
     createProduct: (input: ProductInput) =>
       data(api.post<Product>('/api/v1/products', input, { auth: 'required' })),
+    /** Updates with If-Match; answers the new version and its ETag (412 when someone changed it meanwhile). */
     updateProduct: (id: number, input: ProductInput, etag: string) =>
-      data(
-        api.patch<Product>(`/api/v1/products/${id}`, input, {
-          auth: 'required',
-          headers: { 'if-match': etag },
-        }),
-      ),
+      api
+        .patch<Product>(`/api/v1/products/${id}`, input, { auth: 'required', headers: { 'if-match': etag } })
+        .then(withEtag),
     register: (input: { username: string; email: string; password: string }) =>
       data(api.post<{ id: string }>('/api/v1/users', input)),
     /** Places an order under an Idempotency-Key; safe to repeat (a repeat answers with the same order). */

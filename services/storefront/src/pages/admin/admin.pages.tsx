@@ -6,7 +6,12 @@ import { useLocation, useRoute } from 'preact-iso';
 import { ErrorAlert, Field, fieldErrorsOf, Loading, Money, Page } from '../../components/ui.js';
 import { useResource } from '../../components/use-resource.js';
 import { parseMoney, toDecimalString } from '../../lib/money.js';
-import type { Product, ProductInput, ReconciliationEntry, ReconciliationReport } from '../../lib/shop-api.js';
+import type {
+  ProductInput,
+  ReconciliationEntry,
+  ReconciliationReport,
+  VersionedProduct,
+} from '../../lib/shop-api.js';
 import { session, shop } from '../../services.js';
 
 function AdminOnly({ children }: { children: ComponentChildren }) {
@@ -158,7 +163,7 @@ export function ProductEditor() {
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const [current, setCurrent] = useState<{ product: Product; etag: string }>();
+  const [current, setCurrent] = useState<VersionedProduct>();
   const data = current ?? loaded.data;
 
   const save = async (event: SubmitEvent) => {
@@ -175,9 +180,9 @@ export function ProductEditor() {
         route(`/admin/products/${product.id}`, true);
         setSaved(`Created ${product.name}.`);
       } else if (data) {
-        const product = await shop.updateProduct(id, input, data.etag);
-        setCurrent({ product, etag: `"${product.version}"` });
-        setSaved(`Saved ${product.name}.`);
+        const next = await shop.updateProduct(id, input, data.etag);
+        setCurrent(next);
+        setSaved(`Saved ${next.product.name}.`);
       }
     } catch (e) {
       setError(e);
@@ -204,9 +209,9 @@ export function ProductEditor() {
     setClientErrors({});
     setBusy(true);
     try {
-      const product = await shop.updateProduct(id, { stock }, data.etag);
-      setCurrent({ product, etag: `"${product.version}"` });
-      setSaved(`Stock of ${product.name} is now ${product.stock}.`);
+      const next = await shop.updateProduct(id, { stock }, data.etag);
+      setCurrent(next);
+      setSaved(`Stock of ${next.product.name} is now ${next.product.stock}.`);
     } catch (e) {
       setError(e);
     } finally {

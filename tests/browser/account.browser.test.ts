@@ -1,0 +1,212 @@
+/// <reference lib="dom" />
+// Journeys 4–6: the session across reloads (silent refresh, logout), order privacy between users, and
+// the admin pages (edit a product, adjust stock, create a product, reconciliation).
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../e2e/support/client.js';
+import { ADMIN } from '../e2e/support/stack.js';
+import {
+  adminApi,
+  chromiumAvailable,
+  expectAccessible,
+  expectCleanPage,
+  type Shop,
+  startShop,
+  unique,
+} from './support/shop.js';
+import {
+  addToCart,
+  checkout,
+  expectSignedIn,
+  login,
+  logout,
+  register,
+  waitForStatus,
+} from './support/storefront-ui.js';
+
+const refreshCookie = async (context: BrowserContext) =>
+  (await context.cookies()).find((c) => c.name === 'shop_refresh');
+
+async function storageText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }),
+  );
+}
+
+describe.skipIf(!chromiumAvailable)('storefront session and admin in Chromium', () => {
+  let shop: Shop;
+  let admin: ReturnType<typeof adminApi>;
+
+  beforeAll(async () => {
+    shop = await startShop();
+    admin = adminApi(shop);
+  });
+
+  afterAll(async () => {
+    await shop?.close();
+  });
+
+  it('4. a reload keeps you logged in (refresh token only in an HttpOnly cookie); logout ends the session', async () => {
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    const username = unique('reloader');
+    await register(page, username);
+
+    const cookie = (await refreshCookie(context))!;
+    expect(cookie).toMatchObject({ path: '/api/v1/users', httpOnly: true, secure: true, sameSite: 'Strict' });
+    // Neither the refresh token nor the access token is readable by scripts.
+    const stored = await storageText(page);
+    expect(stored).not.toContain(cookie.value);
+    expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    expect(stored).not.toContain('shop_refresh');
+
+    await page.goto('/orders');
+    await page.getByText('No orders yet.').waitFor();
+    await page.reload();
+    await expectSignedIn(page, username);
+    await page.getByText('No orders yet.').waitFor();
+    // The reload rotated the cookie (one refresh per page load).
+    const rotated = (await refreshCookie(context))!;
+    expect(rotated.value).not.toBe(cookie.value);
+
+    await logout(page);
+    expect(await refreshCookie(context)).toBeUndefined();
+    await page.reload();
+    await page.getByRole('link', { name: 'Log in' }).waitFor();
+    await page.goto('/orders');
+    await page.getByRole('alert').filter({ hasText: 'Please log in to continue.' }).waitFor();
+    // The server revoked the session: the last cookie no longer works even if someone kept it.
+    const reuse = await api(shop.stack.url('user'), 'POST', '/api/v1/users/refresh', {
+      body: { refresh_token: rotated.value },
+    });
+    expect(reuse.status).toBe(401);
+    await expectCleanPage(page);
+    await context.close();
+  });
+
+  it('4b. refreshes the access token silently before it expires, rotating the cookie', async () => {
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    await page.clock.install();
+    const username = unique('silent');
+    await register(page, username);
+    const before = (await refreshCookie(context))!.value;
+    // 14.5 of the token's 15 minutes later (the page's clock only): the page refreshes by itself.
+    const refresh = page.waitForResponse((r) => r.url().endsWith('/api/v1/users/refresh'));
+    await page.clock.fastForward('14:30');
+    expect((await refresh).status()).toBe(200);
+    expect((await refreshCookie(context))!.value).not.toBe(before);
+    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByText('No orders yet.').waitFor();
+    await expectSignedIn(page, username);
+    await context.close();
+  });
+
+  it('5. a second user cannot open the first user’s order', async () => {
+    const product = await admin.createProduct(unique('Mug'), 10, 1299);
+    const first = await shop.newContext();
+    const alice = await shop.newPage(first);
+    await register(alice, unique('alice'));
+    await alice.goto(`/products/${product.id}`);
+    await addToCart(alice, 1);
+    const orderId = await checkout(alice, 'Test card that pays');
+    await waitForStatus(alice, 'PAID');
+
+    const second = await shop.newContext();
+    const bob = await shop.newPage(second);
+    await register(bob, unique('bob'));
+    await bob.goto(`/orders/${orderId}`);
+    await bob.getByRole('alert').filter({ hasText: 'We could not find that order.' }).waitFor();
+    expect(await bob.getByTestId('order-total').count()).toBe(0);
+    expect(await bob.content()).not.toContain(product.name);
+    await bob.goto('/orders');
+    await bob.getByText('No orders yet.').waitFor();
+    await first.close();
+    await second.close();
+  });
+
+  it('6. admin edits a product and the catalog shows the change; adjusts stock; creates a product', async () => {
+    const original = unique('Carafe');
+    const product = await admin.createProduct(original, 7, 1999);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    await login(page, ADMIN.username, ADMIN.password);
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Admin' }).waitFor();
+    await page.getByLabel('Find a product').fill(original);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('link', { name: `Edit ${original}` }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit ${original}` }).waitFor();
+    await expectAccessible(page, 'admin product editor');
+
+    const renamed = unique('Glass carafe');
+    await page.getByLabel('Name').fill(renamed);
+    await page.getByLabel('Price').fill('24.50');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Saved ${renamed}.` })
+      .waitFor();
+
+    await page.getByLabel('Units to add (negative to remove)').fill('5');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Stock of ${renamed} is now 12.` })
+      .waitFor();
+    expect(await admin.stockOf(product.id)).toBe(12);
+
+    // The catalog (search and the product page, served from the product cache) shows the change.
+    await page.goto(`/search?q=${encodeURIComponent(renamed)}`);
+    const card = page.locator('.product-card').filter({ hasText: renamed });
+    await card.waitFor();
+    expect(await card.locator('.price').textContent()).toBe('$24.50');
+    await page.goto(`/products/${product.id}`);
+    await page.getByRole('heading', { level: 1, name: renamed }).waitFor();
+    expect(await page.getByTestId('price').textContent()).toBe('$24.50');
+    expect(await page.getByTestId('stock').textContent()).toBe('12 in stock');
+
+    // A field error from the product service lands next to its field.
+    await page.goto('/admin/products/new');
+    await page.getByLabel('SKU').fill(`SF-${original}`);
+    await page.getByLabel('Name').fill('Duplicate SKU');
+    await page.getByLabel('Price').fill('1');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.locator('#field-sku-error').filter({ hasText: 'Sku is already in use.' }).waitFor();
+    expect(await page.getByLabel('SKU').getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'admin product editor with a field error');
+
+    const created = unique('Tea towel');
+    await page.getByLabel('SKU').fill(`SF-NEW-${created.replace(/\W+/g, '-')}`);
+    await page.getByLabel('Name').fill(created);
+    await page.getByLabel('Stock').fill('3');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit ${created}` }).waitFor();
+    await page.goto(`/search?q=${encodeURIComponent(created)}`);
+    await page.getByRole('link', { name: created }).waitFor();
+    await expectCleanPage(page);
+    await context.close();
+  });
+
+  it('6b. admin runs a reconciliation and sees its report; customers cannot open admin pages', async () => {
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    await login(page, ADMIN.username, ADMIN.password);
+    await page.goto('/admin/reconciliation');
+    await page.getByRole('button', { name: 'Run reconciliation' }).click();
+    const report = page.getByTestId('recon-report');
+    await report.waitFor();
+    // Journey 5 paid an order today: the sandbox provider and the ledger agree on it.
+    expect(Number(await page.getByTestId('recon-matched').textContent())).toBeGreaterThanOrEqual(1);
+    await expectAccessible(page, 'reconciliation report');
+
+    const customer = await shop.newContext();
+    const shopper = await shop.newPage(customer);
+    await register(shopper, unique('curious'));
+    await shopper.goto('/admin');
+    await shopper.getByRole('alert').filter({ hasText: 'This page is for shop administrators.' }).waitFor();
+    expect(await shopper.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await context.close();
+    await customer.close();
+  });
+});
