@@ -1,4 +1,6 @@
-// `npm run dev`: all four services in watch mode against the local PostgreSQL and Redis.
+// `npm run dev`: all four services in watch mode against the local PostgreSQL and Redis, and the
+// storefront's Vite dev server with hot reload on http://localhost:5173 (STOREFRONT_PORT), which
+// routes /api/v1 to the services the way the gateway does.
 // Creates the `ecommerce` database when missing, applies every service's migrations, seeds the demo
 // catalog and the admin, then runs `turbo run dev`. The secrets below are development-only defaults;
 // any variable already set in your environment wins.
@@ -22,6 +24,8 @@ const env = {
   ADMIN_USERNAME: 'admin',
   ADMIN_EMAIL: 'admin@shop.local',
   ADMIN_PASSWORD: 'dev-only-admin-password',
+  // The storefront runs on plain HTTP here; its refresh cookie cannot require HTTPS.
+  REFRESH_COOKIE_SECURE: 'false',
   ...process.env,
 };
 
@@ -56,6 +60,9 @@ for (const svc of ['user', 'product']) {
   sh('npx', ['tsx', 'src/seed.ts'], `${root}services/${svc}`);
 }
 
+console.log(
+  `[dev] storefront: http://localhost:${env.STOREFRONT_PORT ?? 5173}/ (admin: ${env.ADMIN_USERNAME})`,
+);
 const child = spawn(
   `${root}node_modules/.bin/turbo`,
   ['run', 'dev', '--env-mode=loose', '--filter=./services/*'],

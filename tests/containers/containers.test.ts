@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   BASE_IMAGE,
+  buildImage,
   ensureEngine,
   GRACE_SECONDS,
   imageName,
@@ -69,6 +70,8 @@ describe.skipIf(!engine.available)('containers', () => {
         `[containers] built ${imageName(svc, TAG)} in ${Math.round((Date.now() - started) / 1000)} s`,
       );
     }
+    // The compose stack serves the storefront at / (its own test file drives it in a browser).
+    built.push(buildImage(docker, 'storefront', TAG, { revision, version: '0.0.0-containertest' }));
   });
 
   afterAll(() => {
@@ -290,6 +293,7 @@ describe.skipIf(!engine.available)('containers', () => {
         'product-service',
         'order-service',
         'payment-service',
+        'storefront',
         'gateway',
       ];
       const oneShots = ['user-migrate', 'product-migrate', 'order-migrate', 'payment-migrate', 'seed'];
@@ -366,7 +370,7 @@ describe.skipIf(!engine.available)('containers', () => {
       expect(huge.status).toBe(413);
       expect(huge.headers.get('content-type')).toContain('application/problem+json');
       expect(((await huge.json()) as { detail: string }).detail).toMatch(/limited to 1 MiB/);
-      const unknown = await gateway('/no/such/route');
+      const unknown = await gateway('/api/v1/no-such-route');
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('content-type')).toContain('application/problem+json');
     });

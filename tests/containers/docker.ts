@@ -84,8 +84,29 @@ export function npmCaFile(): string | undefined {
   );
 }
 
-export function imageName(service: Service, tag: string): string {
+export function imageName(service: Service | 'storefront', tag: string): string {
   return `ghcr.io/shop-demo/shop-${service}:${tag}`;
+}
+
+/**
+ * Builds one image from the root Dockerfile with BuildKit (the npm CA as a build secret when this
+ * machine needs one): a service by SERVICE/PORT, or the storefront by `--target storefront`.
+ */
+export function buildImage(
+  docker: string,
+  image: Service | 'storefront',
+  tag: string,
+  labels: { revision: string; version: string },
+): string {
+  const name = imageName(image, tag);
+  const args = ['build', '--progress', 'plain', '-t', name];
+  if (image === 'storefront') args.push('--target', 'storefront');
+  else args.push('--build-arg', `SERVICE=${image}`, '--build-arg', `PORT=${PORTS[image]}`);
+  const ca = npmCaFile();
+  if (ca) args.push('--secret', `id=npm_ca,src=${ca}`);
+  args.push('--build-arg', `REVISION=${labels.revision}`, '--build-arg', `VERSION=${labels.version}`, '.');
+  run(docker, args, { env: { ...process.env, DOCKER_BUILDKIT: '1' }, timeout: 900_000 });
+  return name;
 }
 
 /** Polls `check` every `intervalMs` until it returns a value or `timeoutMs` passes. */
