@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Decides which service images the `images` workflow builds and writes `services=<JSON array>` to
-# $GITHUB_OUTPUT (stdout when run by hand or by the workflow tests).
+# Decides which images (the services and the storefront) the `images` workflow builds and writes
+# `services=<JSON array>` to $GITHUB_OUTPUT (stdout when run by hand or by the workflow tests).
 #   push to main   -> services whose package, or any workspace package they depend on, changed
 #                     since the previous push (turbo's dependency graph); everything when the
 #                     previous commit is unknown or a repository-wide file changed
@@ -8,7 +8,7 @@
 # Env: SERVICES (canonical list), EVENT, REF_TYPE, BEFORE (github.event.before), REQUESTED.
 set -Eeuo pipefail
 
-read -r -a all <<<"${SERVICES:-user product order payment}"
+read -r -a all <<<"${SERVICES:-user product order payment storefront}"
 
 emit() {
   local json='[' sep='' s
@@ -61,8 +61,10 @@ fi
 names=$("${turbo[@]}" ls --filter="...[${before}]" --output=json 2>/dev/null |
   node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const p of JSON.parse(s).packages.items)console.log(p.name)})')
 
+# The workspace package behind each image: @shop/<svc>-service, and @shop/storefront.
+package_of() { if [[ $1 == storefront ]]; then echo "@shop/storefront"; else echo "@shop/$1-service"; fi; }
 affected=()
 for s in "${all[@]}"; do
-  if grep -qx "@shop/${s}-service" <<<"$names"; then affected+=("$s"); fi
+  if grep -qx "$(package_of "$s")" <<<"$names"; then affected+=("$s"); fi
 done
 emit "${affected[@]}"

@@ -6,12 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import {
   CANONICAL_NAMESPACE,
+  chartOf,
+  deploymentOf,
   evaluateTemplate,
   globToRegExp,
+  IMAGES,
   loadWorkflow,
   loadYamlDocuments,
   repoRoot,
-  SERVICES,
 } from './workflow-files.js';
 
 // These checks compare the workflows with the Kubernetes manifests, written in parallel by the k8s
@@ -22,12 +24,11 @@ const helmDir = path.join(repoRoot, 'helm');
 const ENVIRONMENTS = ['dev', 'staging', 'production'];
 // The cross-checks below need these to exist; a missing one is a failure, never a skip.
 describe('manifests the workflows refer to', () => {
-  it('has every overlay, the ArgoCD folder and every service chart', () => {
+  it('has every overlay, the ArgoCD folder and every service and storefront chart', () => {
     for (const e of ENVIRONMENTS)
       expect(existsSync(path.join(overlaysDir, e, 'kustomization.yaml')), e).toBe(true);
     expect(existsSync(argocdDir)).toBe(true);
-    for (const s of SERVICES)
-      expect(existsSync(path.join(helmDir, `${s}-service/values.yaml`)), s).toBe(true);
+    for (const s of IMAGES) expect(existsSync(path.join(helmDir, `${chartOf(s)}/values.yaml`)), s).toBe(true);
   });
 });
 
@@ -39,7 +40,7 @@ function pushedImage(service: string): string {
     'matrix.service': service,
   });
 }
-const pushed = SERVICES.map(pushedImage);
+const pushed = IMAGES.map(pushedImage);
 
 type KustomizeImage = { name: string; newName?: string; newTag?: string; digest?: string };
 function overlayImages(env: string): KustomizeImage[] {
@@ -56,8 +57,8 @@ function findKubectl(): string | undefined {
 }
 
 describe('image names: workflows vs Kustomize overlays', () => {
-  it('pushes ghcr.io/shop-demo/shop-<svc> for the canonical repository', () => {
-    expect(pushed).toEqual(SERVICES.map((s) => `ghcr.io/shop-demo/shop-${s}`));
+  it('pushes ghcr.io/shop-demo/shop-<svc> (and shop-storefront) for the canonical repository', () => {
+    expect(pushed).toEqual(IMAGES.map((s) => `ghcr.io/shop-demo/shop-${s}`));
   });
 
   it.each(ENVIRONMENTS)('the %s overlay has an images: entry for exactly the pushed images', (env) => {
@@ -70,8 +71,8 @@ describe('image names: workflows vs Kustomize overlays', () => {
 });
 
 describe('image names: workflows vs Helm values', () => {
-  it.each(SERVICES)('helm/%s-service/values.yaml image.repository is the pushed image', (svc) => {
-    const values = parse(readFileSync(path.join(helmDir, `${svc}-service/values.yaml`), 'utf8')) as {
+  it.each(IMAGES)('the values.yaml of the %s chart has the pushed image as image.repository', (svc) => {
+    const values = parse(readFileSync(path.join(helmDir, `${chartOf(svc)}/values.yaml`), 'utf8')) as {
       image?: { repository?: string };
     };
     expect(values.image?.repository).toBe(pushedImage(svc));
@@ -126,7 +127,7 @@ describe('a promoted overlay renders the new images', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('after the edit `kustomize edit set image` makes, every Deployment runs ghcr.io/<fork>/shop-<svc>:<sha>', () => {
+  it('after the edit `kustomize edit set image` makes, every Deployment runs ghcr.io/<fork>/shop-<image>:<sha>', () => {
     const kubectl = findKubectl();
     expect(kubectl, 'scripts/ensure-helm.sh found no kubectl').toBeDefined();
     work = mkdtempSync(path.join(tmpdir(), 'shop-promote-'));
@@ -135,7 +136,7 @@ describe('a promoted overlay renders the new images', () => {
     const kustomization = parse(readFileSync(file, 'utf8')) as { images?: KustomizeImage[] };
     const sha = 'a'.repeat(40);
     // Exactly what set-overlay-images.sh asks kustomize for: <canonical>=ghcr.io/<ns>/shop-<svc>:<tag>.
-    kustomization.images = SERVICES.map((svc) => ({
+    kustomization.images = IMAGES.map((svc) => ({
       name: `ghcr.io/${CANONICAL_NAMESPACE}/shop-${svc}`,
       newName: `ghcr.io/my-fork/shop-${svc}`,
       newTag: sha,
@@ -148,11 +149,11 @@ describe('a promoted overlay renders the new images', () => {
     const deployments = parseAllDocuments(rendered)
       .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; spec?: unknown })
       .filter((d) => d?.kind === 'Deployment');
-    for (const svc of SERVICES) {
-      const dep = deployments.find((d) => d.metadata?.name === `${svc}-service`) as
+    for (const svc of IMAGES) {
+      const dep = deployments.find((d) => d.metadata?.name === deploymentOf(svc)) as
         | { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
         | undefined;
-      expect(dep, `${svc}-service Deployment`).toBeDefined();
+      expect(dep, `${deploymentOf(svc)} Deployment`).toBeDefined();
       expect(dep!.spec.template.spec.containers.map((c) => c.image)).toContain(
         `ghcr.io/my-fork/shop-${svc}:${sha}`,
       );

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadWorkflow, repoRoot, SERVICES } from './workflow-files.js';
+import { IMAGES, loadWorkflow, repoRoot, SERVICES } from './workflow-files.js';
 
 const affectedScript = path.join(repoRoot, '.github/scripts/affected-services.sh');
 const overlayScript = path.join(repoRoot, '.github/scripts/set-overlay-images.sh');
@@ -70,14 +70,15 @@ describe('affected-services.sh', () => {
     return git('rev-parse', 'HEAD');
   };
   const affected = (env: Record<string, string>) => {
-    const r = runBash([affectedScript], { cwd: repo, env: { SERVICES: SERVICES.join(' '), ...env } });
+    const r = runBash([affectedScript], { cwd: repo, env: { SERVICES: IMAGES.join(' '), ...env } });
     if (r.status !== 0) throw new Error(`affected-services.sh failed: ${r.stderr}`);
     const line = r.stdout.split('\n').find((l) => l.startsWith('services='));
     return JSON.parse(line!.slice('services='.length)) as string[];
   };
 
   beforeAll(() => {
-    // A miniature copy of the monorepo's shape: the kit, one package only order depends on, four services.
+    // A miniature copy of the monorepo's shape: the kit, one package only order depends on, four services
+    // and the storefront (no workspace dependency).
     repo = mkdtempSync(path.join(tmpdir(), 'shop-affected-'));
     git('init', '-q', '-b', 'main');
     write(
@@ -106,6 +107,8 @@ describe('affected-services.sh', () => {
       );
       write(`services/${svc}/src/main.ts`, 'export {};\n');
     }
+    write('services/storefront/package.json', JSON.stringify({ name: '@shop/storefront', version: '0.1.0' }));
+    write('services/storefront/src/main.tsx', 'export {};\n');
     // The real turbo, as the workflow's plan job would use it after checkout.
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(repo, 'node_modules'));
     commit('initial');
@@ -122,7 +125,14 @@ describe('affected-services.sh', () => {
     expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual(['product']);
   });
 
-  it('builds every service when the shared kit changed', () => {
+  it('builds only the storefront when the storefront changed', () => {
+    const before = git('rev-parse', 'HEAD');
+    write('services/storefront/src/main.tsx', 'export const changed = 1;\n');
+    commit('storefront change');
+    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual(['storefront']);
+  });
+
+  it('builds every service (not the storefront, which does not use it) when the shared kit changed', () => {
     const before = git('rev-parse', 'HEAD');
     write('packages/service-kit/index.ts', 'export {};\n');
     commit('kit change');
@@ -147,17 +157,17 @@ describe('affected-services.sh', () => {
     const before = git('rev-parse', 'HEAD');
     write('package-lock.json', '{"lockfileVersion":3}\n');
     commit('lockfile');
-    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual([...SERVICES]);
+    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual([...IMAGES]);
   });
 
   it('builds everything when the previous commit is unknown (new branch or force push)', () => {
-    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: '0'.repeat(40) })).toEqual([...SERVICES]);
-    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: 'f'.repeat(40) })).toEqual([...SERVICES]);
+    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: '0'.repeat(40) })).toEqual([...IMAGES]);
+    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: 'f'.repeat(40) })).toEqual([...IMAGES]);
   });
 
   it('builds everything for a v* tag and for a manual run without a selection', () => {
-    expect(affected({ EVENT: 'push', REF_TYPE: 'tag', BEFORE: '' })).toEqual([...SERVICES]);
-    expect(affected({ EVENT: 'workflow_dispatch', REF_TYPE: 'branch' })).toEqual([...SERVICES]);
+    expect(affected({ EVENT: 'push', REF_TYPE: 'tag', BEFORE: '' })).toEqual([...IMAGES]);
+    expect(affected({ EVENT: 'workflow_dispatch', REF_TYPE: 'branch' })).toEqual([...IMAGES]);
   });
 
   it('builds exactly the services requested on a manual run and rejects unknown ones', () => {

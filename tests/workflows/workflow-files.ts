@@ -6,8 +6,14 @@ import { parse, parseAllDocuments } from 'yaml';
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const workflowsDir = path.join(repoRoot, '.github/workflows');
 
-/** The four services, fixed by the design; every image/matrix/overlay check is against this list. */
+/** The four services, fixed by the design. */
 export const SERVICES = ['user', 'product', 'order', 'payment'] as const;
+/** Every image the workflows build and the overlays deploy: the services and the storefront. */
+export const IMAGES = [...SERVICES, 'storefront'] as const;
+export type Image = (typeof IMAGES)[number];
+/** The Helm chart and the Deployment behind an image. */
+export const chartOf = (image: Image) => (image === 'storefront' ? 'storefront' : `${image}-service`);
+export const deploymentOf = chartOf;
 /** The namespace the committed manifests use (`ghcr.io/shop-demo/shop-<svc>`). */
 export const CANONICAL_NAMESPACE = 'shop-demo';
 

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   CANONICAL_NAMESPACE,
+  IMAGES,
   type Job,
   loadWorkflow,
   readWorkflowText,
   repoRoot,
-  SERVICES,
   type Workflow,
   workflowFiles,
 } from './workflow-files.js';
@@ -180,8 +180,8 @@ describe('images.yml', () => {
     expect(images.on).toHaveProperty('workflow_dispatch');
   });
 
-  it('has the canonical service list and a matrix built from it', () => {
-    expect(images.env?.SERVICES?.split(/\s+/)).toEqual([...SERVICES]);
+  it('has the canonical image list (services and storefront) and a matrix built from it', () => {
+    expect(images.env?.SERVICES?.split(/\s+/)).toEqual([...IMAGES]);
     expect(job.strategy?.matrix?.service).toBe('${{ fromJSON(needs.plan.outputs.services) }}');
     expect(job.needs).toBe('plan');
   });
@@ -192,8 +192,12 @@ describe('images.yml', () => {
       [...(portStep.run ?? '').matchAll(/(\w+)\) port=(\d+)/g)].map((m) => [m[1], Number(m[2])]),
     );
     expect(ports).toEqual({ user: 8080, product: 8081, order: 8082, payment: 8083 });
+    // The storefront is the Dockerfile's `storefront` stage; every service the `service` stage.
+    expect(portStep.run).toMatch(/^\s*target=service$/m);
+    expect(portStep.run).toMatch(/^\s*storefront\) target=storefront;/m);
     for (const build of steps.filter((s) => s.uses?.startsWith('docker/build-push-action@'))) {
       expect(build.with?.file).toBe('Dockerfile');
+      expect(build.with?.target).toBe('${{ steps.port.outputs.target }}');
       expect(String(build.with?.['build-args'])).toContain('SERVICE=${{ matrix.service }}');
       expect(String(build.with?.['build-args'])).toContain('PORT=${{ steps.port.outputs.port }}');
     }

@@ -17,7 +17,7 @@ export const NAMESPACE = 'microservices';
 export const SERVICES = ['user', 'product', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];
 export const SERVICE_CHARTS = SERVICES.map((s) => `${s}-service`);
-export const CHARTS = ['shop', ...SERVICE_CHARTS] as const;
+export const CHARTS = ['shop', ...SERVICE_CHARTS, 'storefront'] as const;
 export const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
 
 /** A Kubernetes object as parsed from YAML. */
