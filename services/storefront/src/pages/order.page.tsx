@@ -4,6 +4,7 @@ import { ErrorAlert, formatDate, Loading, Money, Page, StatusBadge } from '../co
 import { ApiError } from '../lib/problem.js';
 import { CANCELLABLE_STATUSES, FINAL_STATUSES, type Order } from '../lib/shop-api.js';
 import { shop } from '../services.js';
+import { PAYMENT_METHODS } from './checkout.page.js';
 
 /** Poll interval while the payment is open: quick at first, then calmer (ms). */
 export function pollDelayMs(attempt: number): number {
@@ -104,7 +105,9 @@ export function OrderPage() {
         </div>
         <div>
           <dt>Payment method</dt>
-          <dd>{order.payment_method}</dd>
+          <dd>
+            {PAYMENT_METHODS.find(([token]) => token === order.payment_method)?.[1] ?? order.payment_method}
+          </dd>
         </div>
       </dl>
       <h2>Items</h2>

@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
-// Journeys 4–6: the session across reloads (silent refresh, logout), order privacy between users, and
-// the admin pages (edit a product, adjust stock, create a product, reconciliation).
+// The journeys of the storefront in real Chromium against the four real services: 1–3 checkouts (paid,
+// also on a 375 px phone; declined; a double click / lost answer on "Place order"), 4 the session across
+// reloads (silent refresh, logout), 5 order privacy, order history and refunds, 6 the admin pages.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../e2e/support/client.js';
+import { api, eventually } from '../e2e/support/client.js';
 import { ADMIN } from '../e2e/support/stack.js';
 import {
   adminApi,
@@ -11,16 +12,19 @@ import {
   expectAccessible,
   expectCleanPage,
   type Shop,
+  screenshot,
   startShop,
   unique,
 } from './support/shop.js';
 import {
   addToCart,
   checkout,
+  expectNoHorizontalScroll,
   expectSignedIn,
   login,
   logout,
   register,
+  searchAndOpen,
   waitForStatus,
 } from './support/storefront-ui.js';
 
@@ -33,7 +37,7 @@ async function storageText(page: Page): Promise<string> {
   );
 }
 
-describe.skipIf(!chromiumAvailable)('storefront session and admin in Chromium', () => {
+describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   let shop: Shop;
   let admin: ReturnType<typeof adminApi>;
 
@@ -44,6 +48,121 @@ describe.skipIf(!chromiumAvailable)('storefront session and admin in Chromium', 
 
   afterAll(async () => {
     await shop?.close();
+  });
+
+  /** Journey 1: register → login → search → product → 2 in the cart → tok_success → PAID, stock −2. */
+  async function journeyOne(viewport: { width: number; height: number }, label: string) {
+    const name = unique('Teapot');
+    const product = await admin.createProduct(name, 50, 2499);
+    const context = await shop.newContext(viewport);
+    const page = await shop.newPage(context);
+    const username = unique('shopper');
+
+    await register(page, username);
+    await logout(page);
+    await login(page, username);
+    await searchAndOpen(page, name, name);
+    expect(await page.getByTestId('price').textContent()).toBe('$24.99');
+    expect(await page.getByTestId('stock').textContent()).toBe('50 in stock');
+    if (viewport.width <= 375) await expectNoHorizontalScroll(page);
+    await addToCart(page, 2);
+    expect(await page.getByTestId('cart-link').textContent()).toMatch(/Cart \(2\)/);
+
+    const orderId = await checkout(page, 'Test card that pays');
+    await waitForStatus(page, 'PAID');
+    expect(await page.getByTestId('order-outcome').textContent()).toMatch(/payment went through/);
+    expect(await page.getByTestId('order-total').textContent()).toBe('$49.98');
+    if (viewport.width <= 375) await expectNoHorizontalScroll(page);
+    await expectCleanPage(page);
+
+    // The paid order committed the reservation: the catalog has two fewer.
+    await eventually(async () => ((await admin.stockOf(product.id)) === 48 ? true : undefined), 'stock 48');
+    await page.goto(`/products/${product.id}`);
+    expect(await page.getByTestId('stock').textContent()).toBe('48 in stock');
+    const orders = await admin.ordersOf(username);
+    expect(orders.map((o) => [o.id, o.status])).toEqual([[orderId, 'PAID']]);
+    await context.close();
+    return { label, orderId };
+  }
+
+  it('1. register → login → search → product → add 2 → checkout with tok_success → PAID, stock −2', async () => {
+    await journeyOne({ width: 1280, height: 800 }, 'desktop');
+  });
+
+  it('1 on a 375 px phone: the same journey, nothing wider than the screen', async () => {
+    await journeyOne({ width: 375, height: 812 }, 'phone');
+  });
+
+  it('2. tok_decline → the page shows the failed payment and the stock is back', async () => {
+    const name = unique('Kettle');
+    const product = await admin.createProduct(name, 10, 3999);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    await register(page, unique('decliner'));
+    await page.goto(`/products/${product.id}`);
+    await addToCart(page, 3);
+    await checkout(page, 'Test card that is declined');
+    await waitForStatus(page, 'PAYMENT_FAILED');
+    expect(await page.getByTestId('order-outcome').textContent()).toMatch(/did not go through/);
+    expect(await page.locator('.order-status').textContent()).toMatch(/Reason: /);
+    await expectAccessible(page, 'order page (payment failed)');
+    await screenshot(page, 'order-payment-failed');
+    await expectCleanPage(page);
+    await eventually(
+      async () => ((await admin.stockOf(product.id)) === 10 ? true : undefined),
+      'stock back to 10',
+    );
+    await context.close();
+  });
+
+  it('3. a double click on "Place order" makes exactly one order', async () => {
+    const name = unique('Spoon');
+    const product = await admin.createProduct(name, 20, 499);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    const username = unique('doubleclick');
+    await register(page, username);
+    await page.goto(`/products/${product.id}`);
+    await addToCart(page, 1);
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/orders'))
+        posts.push(r.headers()['idempotency-key'] ?? '');
+    });
+    const orderId = await checkout(page, 'Test card that pays', (button) => button.dblclick());
+    await waitForStatus(page, 'PAID');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await admin.ordersOf(username)).map((o) => o.id)).toEqual([orderId]);
+    await context.close();
+  });
+
+  it('3b. an answer lost on the way back is retried with the same Idempotency-Key: still one order', async () => {
+    const name = unique('Ladle');
+    const product = await admin.createProduct(name, 20, 799);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    const username = unique('lostanswer');
+    await register(page, username);
+    await page.goto(`/products/${product.id}`);
+    await addToCart(page, 2);
+    // The first order request reaches the order service (which makes the order), but its answer never
+    // reaches the page; the storefront retries the same attempt and gets the same order back.
+    const keys: string[] = [];
+    await page.route('**/api/v1/orders', async (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length === 1) {
+        await route.fetch();
+        await route.abort('connectionreset');
+      } else await route.continue();
+    });
+    const orderId = await checkout(page, 'Test card that pays');
+    await waitForStatus(page, 'PAID');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect((await admin.ordersOf(username)).map((o) => o.id)).toEqual([orderId]);
+    await eventually(async () => ((await admin.stockOf(product.id)) === 18 ? true : undefined), 'stock 18');
+    await context.close();
   });
 
   it('4. a reload keeps you logged in (refresh token only in an HttpOnly cookie); logout ends the session', async () => {
@@ -96,7 +215,7 @@ describe.skipIf(!chromiumAvailable)('storefront session and admin in Chromium', 
     await page.clock.fastForward('14:30');
     expect((await refresh).status()).toBe(200);
     expect((await refreshCookie(context))!.value).not.toBe(before);
-    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
     await page.getByText('No orders yet.').waitFor();
     await expectSignedIn(page, username);
     await context.close();
@@ -123,6 +242,34 @@ describe.skipIf(!chromiumAvailable)('storefront session and admin in Chromium', 
     await bob.getByText('No orders yet.').waitFor();
     await first.close();
     await second.close();
+  });
+
+  it('order history lists the orders; cancelling a paid order refunds it and restores the stock', async () => {
+    const product = await admin.createProduct(unique('Jug'), 10, 2250);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    await register(page, unique('refunder'));
+    await page.goto(`/products/${product.id}`);
+    await addToCart(page, 3);
+    const orderId = await checkout(page, 'Test card that pays');
+    await waitForStatus(page, 'PAID');
+    await eventually(async () => ((await admin.stockOf(product.id)) === 7 ? true : undefined), 'stock 7');
+
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    const row = page.locator('.order-row').filter({ hasText: `Order ${orderId.slice(0, 8)}` });
+    await row.locator('[data-status="PAID"]').waitFor();
+    expect(await row.textContent()).toContain('$67.50');
+    await row.getByRole('link').click();
+    await page.getByRole('button', { name: 'Cancel and refund' }).click();
+    await waitForStatus(page, 'REFUNDED');
+    expect(await page.getByTestId('order-outcome').textContent()).toMatch(/payment refunded/);
+    expect(await page.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
+    await eventually(
+      async () => ((await admin.stockOf(product.id)) === 10 ? true : undefined),
+      'stock back to 10',
+    );
+    await expectCleanPage(page);
+    await context.close();
   });
 
   it('6. admin edits a product and the catalog shows the change; adjusts stock; creates a product', async () => {
