@@ -50,6 +50,22 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     await shop?.close();
   });
 
+  /** A new shopper (own browser profile), registered, with `quantity` of a fresh product in the cart. */
+  async function shopperWithCart(label: string, stock: number, price: number, quantity: number) {
+    const product = await admin.createProduct(unique(label), stock, price);
+    const context = await shop.newContext();
+    const page = await shop.newPage(context);
+    const username = unique(label.toLowerCase());
+    await register(page, username);
+    await page.goto(`/products/${product.id}`);
+    await addToCart(page, quantity);
+    return { product, context, page, username };
+  }
+
+  /** The catalog's stock reaches `value` (the reservation is committed or released by events). */
+  const stockBecomes = (id: number, value: number) =>
+    eventually(async () => ((await admin.stockOf(id)) === value ? true : undefined), `stock ${value}`);
+
   /** Journey 1: register → login → search → product → 2 in the cart → tok_success → PAID, stock −2. */
   async function journeyOne(viewport: { width: number; height: number }, label: string) {
     const name = unique('Teapot');
@@ -76,7 +92,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     await expectCleanPage(page);
 
     // The paid order committed the reservation: the catalog has two fewer.
-    await eventually(async () => ((await admin.stockOf(product.id)) === 48 ? true : undefined), 'stock 48');
+    await stockBecomes(product.id, 48);
     await page.goto(`/products/${product.id}`);
     expect(await page.getByTestId('stock').textContent()).toBe('48 in stock');
     const orders = await admin.ordersOf(username);
@@ -94,13 +110,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   });
 
   it('2. tok_decline → the page shows the failed payment and the stock is back', async () => {
-    const name = unique('Kettle');
-    const product = await admin.createProduct(name, 10, 3999);
-    const context = await shop.newContext();
-    const page = await shop.newPage(context);
-    await register(page, unique('decliner'));
-    await page.goto(`/products/${product.id}`);
-    await addToCart(page, 3);
+    const { product, context, page } = await shopperWithCart('Kettle', 10, 3999, 3);
     await checkout(page, 'Test card that is declined');
     await waitForStatus(page, 'PAYMENT_FAILED');
     expect(await page.getByTestId('order-outcome').textContent()).toMatch(/did not go through/);
@@ -108,22 +118,12 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     await expectAccessible(page, 'order page (payment failed)');
     await screenshot(page, 'order-payment-failed');
     await expectCleanPage(page);
-    await eventually(
-      async () => ((await admin.stockOf(product.id)) === 10 ? true : undefined),
-      'stock back to 10',
-    );
+    await stockBecomes(product.id, 10);
     await context.close();
   });
 
   it('3. a double click on "Place order" makes exactly one order', async () => {
-    const name = unique('Spoon');
-    const product = await admin.createProduct(name, 20, 499);
-    const context = await shop.newContext();
-    const page = await shop.newPage(context);
-    const username = unique('doubleclick');
-    await register(page, username);
-    await page.goto(`/products/${product.id}`);
-    await addToCart(page, 1);
+    const { context, page, username } = await shopperWithCart('Spoon', 20, 499, 1);
     const posts: string[] = [];
     page.on('request', (r) => {
       if (r.method() === 'POST' && r.url().endsWith('/api/v1/orders'))
@@ -138,14 +138,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   });
 
   it('3b. an answer lost on the way back is retried with the same Idempotency-Key: still one order', async () => {
-    const name = unique('Ladle');
-    const product = await admin.createProduct(name, 20, 799);
-    const context = await shop.newContext();
-    const page = await shop.newPage(context);
-    const username = unique('lostanswer');
-    await register(page, username);
-    await page.goto(`/products/${product.id}`);
-    await addToCart(page, 2);
+    const { product, context, page, username } = await shopperWithCart('Ladle', 20, 799, 2);
     // The first order request reaches the order service (which makes the order), but its answer never
     // reaches the page; the storefront retries the same attempt and gets the same order back.
     const keys: string[] = [];
@@ -161,7 +154,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect((await admin.ordersOf(username)).map((o) => o.id)).toEqual([orderId]);
-    await eventually(async () => ((await admin.stockOf(product.id)) === 18 ? true : undefined), 'stock 18');
+    await stockBecomes(product.id, 18);
     await context.close();
   });
 
@@ -222,12 +215,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   });
 
   it('5. a second user cannot open the first user’s order', async () => {
-    const product = await admin.createProduct(unique('Mug'), 10, 1299);
-    const first = await shop.newContext();
-    const alice = await shop.newPage(first);
-    await register(alice, unique('alice'));
-    await alice.goto(`/products/${product.id}`);
-    await addToCart(alice, 1);
+    const { product, context: first, page: alice } = await shopperWithCart('Mug', 10, 1299, 1);
     const orderId = await checkout(alice, 'Test card that pays');
     await waitForStatus(alice, 'PAID');
 
@@ -245,15 +233,10 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   });
 
   it('order history lists the orders; cancelling a paid order refunds it and restores the stock', async () => {
-    const product = await admin.createProduct(unique('Jug'), 10, 2250);
-    const context = await shop.newContext();
-    const page = await shop.newPage(context);
-    await register(page, unique('refunder'));
-    await page.goto(`/products/${product.id}`);
-    await addToCart(page, 3);
+    const { product, context, page } = await shopperWithCart('Jug', 10, 2250, 3);
     const orderId = await checkout(page, 'Test card that pays');
     await waitForStatus(page, 'PAID');
-    await eventually(async () => ((await admin.stockOf(product.id)) === 7 ? true : undefined), 'stock 7');
+    await stockBecomes(product.id, 7);
 
     await page.getByRole('link', { name: 'Orders', exact: true }).click();
     const row = page.locator('.order-row').filter({ hasText: `Order ${orderId.slice(0, 8)}` });
@@ -264,10 +247,7 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     await waitForStatus(page, 'REFUNDED');
     expect(await page.getByTestId('order-outcome').textContent()).toMatch(/payment refunded/);
     expect(await page.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
-    await eventually(
-      async () => ((await admin.stockOf(product.id)) === 10 ? true : undefined),
-      'stock back to 10',
-    );
+    await stockBecomes(product.id, 10);
     await expectCleanPage(page);
     await context.close();
   });

@@ -225,8 +225,9 @@ describe.skipIf(!chromiumAvailable)('storefront quality in Chromium', () => {
     await tabTo(page, (el) => el.text === 'Pour-over coffee dripper');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Pour-over coffee dripper' }).waitFor();
-    // After a navigation the focus moves to the new page's heading (screen readers announce it).
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // After a navigation the focus moves to the new page's heading (screen readers announce it); the
+    // page moves it in an effect right after it renders.
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1', undefined, { timeout: 5000 });
     await tabTo(page, (el) => el.label === 'Quantity');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('3');

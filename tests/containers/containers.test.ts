@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import {
   BASE_IMAGE,
   buildImage,
+  composeUp,
   ensureEngine,
   GRACE_SECONDS,
   imageName,
@@ -262,17 +263,7 @@ describe.skipIf(!engine.available)('containers', () => {
       };
       writeFileSync(overridePath, JSON.stringify(override));
       env = { ...process.env, SHOP_TAG: TAG, GATEWAY_PORT: String(gatewayPort), COMPOSE_HTTP_TIMEOUT: '300' };
-      try {
-        compose('up', '-d', '--no-build');
-      } catch (err) {
-        let logs = '';
-        try {
-          logs = compose('logs', '--no-color', '--tail', '40');
-        } catch {
-          // logs are best effort
-        }
-        throw new Error(`${(err as Error).message}\n--- compose logs\n${logs.slice(-12000)}`);
-      }
+      composeUp(compose);
     });
 
     afterAll(() => {

@@ -109,6 +109,24 @@ export function buildImage(
   return name;
 }
 
+/**
+ * `compose up -d --no-build` (the images are built by the test itself); on failure the error carries the
+ * last compose logs, which is where the reason is.
+ */
+export function composeUp(compose: (...args: string[]) => string): void {
+  try {
+    compose('up', '-d', '--no-build');
+  } catch (err) {
+    let logs = '';
+    try {
+      logs = compose('logs', '--no-color', '--tail', '40');
+    } catch {
+      // logs are best effort
+    }
+    throw new Error(`${(err as Error).message}\n--- compose logs\n${logs.slice(-12000)}`);
+  }
+}
+
 /** Polls `check` every `intervalMs` until it returns a value or `timeoutMs` passes. */
 export async function waitFor<T>(
   what: string,

@@ -24,6 +24,7 @@ import {
 } from '../browser/support/storefront-ui.js';
 import {
   buildImage,
+  composeUp,
   ensureEngine,
   imageName,
   inspectContainer,
@@ -64,17 +65,7 @@ describe.skipIf(!engine.available || !chromiumAvailable)('storefront on the comp
     }
     gatewayPort = await getFreePort();
     env = { ...process.env, SHOP_TAG: TAG, GATEWAY_PORT: String(gatewayPort), COMPOSE_HTTP_TIMEOUT: '300' };
-    try {
-      compose('up', '-d', '--no-build');
-    } catch (err) {
-      let logs = '';
-      try {
-        logs = compose('logs', '--no-color', '--tail', '40');
-      } catch {
-        // best effort
-      }
-      throw new Error(`${(err as Error).message}\n--- compose logs\n${logs.slice(-12000)}`);
-    }
+    composeUp(compose);
     await waitFor(
       'the gateway (and through depends_on the services and the storefront) to be healthy',
       async () => {

@@ -1,5 +1,5 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatMoney } from '../lib/money.js';
 import { ApiError, describeError, isRetryable } from '../lib/problem.js';
 import type { OrderStatus } from '../lib/shop-api.js';
@@ -38,6 +38,50 @@ export function Money({
 }) {
   if (amount === null || amount === undefined || !currency) return <span>—</span>;
   return <span class="money">{formatMoney(amount, currency)}</span>;
+}
+
+/** Order or cart totals, one line per currency (labelled with it only when there are several). */
+export function Totals({
+  totals,
+  testId,
+}: {
+  totals: ReadonlyArray<{ currency: string | null; amount: number | null }>;
+  testId: string;
+}) {
+  return (
+    <dl class="totals">
+      {totals.map((t) => (
+        <div key={t.currency}>
+          <dt>Total{totals.length > 1 ? ` (${t.currency})` : ''}</dt>
+          <dd data-testid={testId}>
+            <Money amount={t.amount} currency={t.currency} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/**
+ * A form's submit handler with its busy flag and error: a second submit while one runs is ignored, and
+ * the form stays busy after success (the page navigates away).
+ */
+export function useSubmit(action: (form: FormData) => Promise<void>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const onSubmit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action(new FormData(event.currentTarget as HTMLFormElement));
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return { busy, error, onSubmit };
 }
 
 /** A problem as one readable sentence; "Try again" for outages, the wait time for 429. */

@@ -1,21 +1,6 @@
-import { Money, Page } from '../components/ui.js';
+import { Money, Page, Totals } from '../components/ui.js';
 import { MAX_QUANTITY } from '../lib/cart.js';
 import { cart, session } from '../services.js';
-
-export function CartTotals() {
-  return (
-    <dl class="totals">
-      {cart.totals.value.map((t) => (
-        <div key={t.currency}>
-          <dt>Total{cart.totals.value.length > 1 ? ` (${t.currency})` : ''}</dt>
-          <dd data-testid="cart-total">
-            <Money amount={t.amount} currency={t.currency} />
-          </dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
 
 export function CartPage() {
   const lines = cart.lines.value;
@@ -65,7 +50,7 @@ export function CartPage() {
               </li>
             ))}
           </ul>
-          <CartTotals />
+          <Totals totals={cart.totals.value} testId="cart-total" />
           <p class="note">Prices are confirmed at checkout from the current catalog.</p>
           <a class="button primary" href={loggedIn ? '/checkout' : '/login?next=%2Fcheckout'}>
             {loggedIn ? 'Go to checkout' : 'Log in to check out'}

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ErrorAlert, Loading, Money, Page } from '../components/ui.js';
+import { ErrorAlert, Loading, Money, Page, Totals } from '../components/ui.js';
 import { useResource } from '../components/use-resource.js';
 import type { OrderBody } from '../lib/checkout-attempt.js';
 import { totalsByCurrency } from '../lib/money.js';
@@ -122,16 +122,7 @@ export function CheckoutPage() {
               </li>
             ))}
           </ul>
-          <dl class="totals">
-            {totalsByCurrency(priced).map((t) => (
-              <div key={t.currency}>
-                <dt>Total</dt>
-                <dd data-testid="checkout-total">
-                  <Money amount={t.amount} currency={t.currency} />
-                </dd>
-              </div>
-            ))}
-          </dl>
+          <Totals totals={totalsByCurrency(priced)} testId="checkout-total" />
         </section>
         <fieldset class="payment-methods">
           <legend>Payment method (sandbox)</legend>

@@ -1,31 +1,14 @@
-import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ErrorAlert, Field, fieldErrorsOf, Page } from '../components/ui.js';
+import { ErrorAlert, Field, fieldErrorsOf, Page, useSubmit } from '../components/ui.js';
+import { safeNext } from '../lib/navigation.js';
 import { session } from '../services.js';
-
-/** Only same-site paths: `?next=https://evil.example` must not turn the login into an open redirect. */
-export function safeNext(next: string | undefined): string {
-  return next && /^\/(?!\/)/.test(next) && !next.startsWith('/\\') ? next : '/';
-}
 
 export function LoginPage() {
   const { query, route } = useLocation();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const onSubmit = async (event: SubmitEvent) => {
-    event.preventDefault();
-    if (busy) return;
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError(undefined);
-    try {
-      await session.login(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
-      route(safeNext(query.next), true);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async (form) => {
+    await session.login(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
+    route(safeNext(query.next), true);
+  });
   const fields = fieldErrorsOf(error);
   return (
     <Page title="Log in">

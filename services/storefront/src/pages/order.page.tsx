@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
-import { ErrorAlert, formatDate, Loading, Money, Page, StatusBadge } from '../components/ui.js';
+import { ErrorAlert, formatDate, Loading, Money, Page, StatusBadge, Totals } from '../components/ui.js';
 import { ApiError } from '../lib/problem.js';
 import { CANCELLABLE_STATUSES, FINAL_STATUSES, type Order } from '../lib/shop-api.js';
 import { shop } from '../services.js';
@@ -122,14 +122,7 @@ export function OrderPage() {
           </li>
         ))}
       </ul>
-      <dl class="totals">
-        <div>
-          <dt>Total</dt>
-          <dd data-testid="order-total">
-            <Money amount={order.total_amount} currency={order.currency} />
-          </dd>
-        </div>
-      </dl>
+      <Totals totals={[{ currency: order.currency, amount: order.total_amount }]} testId="order-total" />
       {CANCELLABLE_STATUSES.includes(order.status) && (
         <p>
           <button type="button" class="button secondary" onClick={cancel} disabled={cancelling}>

@@ -1,33 +1,20 @@
-import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ErrorAlert, Field, fieldErrorsOf, Page } from '../components/ui.js';
+import { ErrorAlert, Field, fieldErrorsOf, Page, useSubmit } from '../components/ui.js';
+import { safeNext } from '../lib/navigation.js';
 import { session, shop } from '../services.js';
-import { safeNext } from './login.page.js';
 
 export function RegisterPage() {
   const { query, route } = useLocation();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const onSubmit = async (event: SubmitEvent) => {
-    event.preventDefault();
-    if (busy) return;
-    const form = new FormData(event.currentTarget as HTMLFormElement);
+  const { busy, error, onSubmit } = useSubmit(async (form) => {
     const input = {
       username: String(form.get('username') ?? '').trim(),
       email: String(form.get('email') ?? '').trim(),
       password: String(form.get('password') ?? ''),
     };
-    setBusy(true);
-    setError(undefined);
-    try {
-      await shop.register(input);
-      await session.login(input.username, input.password);
-      route(safeNext(query.next), true);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+    await shop.register(input);
+    await session.login(input.username, input.password);
+    route(safeNext(query.next), true);
+  });
   const fields = fieldErrorsOf(error);
   return (
     <Page title="Create an account">
