@@ -130,6 +130,12 @@ export const INTENDED: Difference[] = [
       'a service chart installs one service; the shared and platform objects come from the umbrella or the overlays',
   },
   {
+    helm: /^helm:(shop|storefront):/,
+    object: /^NetworkPolicy\/microservices\/storefront-test$/,
+    only: 'helm',
+    reason: "the policy of the storefront's `helm test` pod is a test hook like the pod itself",
+  },
+  {
     helm: /^helm:shop:production$/,
     object: /^(ClusterSecretStore|ExternalSecret)\//,
     only: 'kustomize',
