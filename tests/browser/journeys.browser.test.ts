@@ -42,7 +42,8 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
   let admin: ReturnType<typeof adminApi>;
 
   beforeAll(async () => {
-    shop = await startShop();
+    // tok_async confirms after 3 s here, long enough to watch the status page change by itself.
+    shop = await startShop({ env: { payment: { SANDBOX_ASYNC_DELAY_MS: '3000' } } });
     admin = adminApi(shop);
   });
 
@@ -119,6 +120,16 @@ describe.skipIf(!chromiumAvailable)('storefront journeys in Chromium', () => {
     await screenshot(page, 'order-payment-failed');
     await expectCleanPage(page);
     await stockBecomes(product.id, 10);
+    await context.close();
+  });
+
+  it('2b. tok_async: the status page shows AWAITING_PAYMENT, then turns PAID by itself', async () => {
+    const { context, page } = await shopperWithCart('Whisk', 10, 1500, 1);
+    await checkout(page, 'Test card confirmed later');
+    await waitForStatus(page, 'AWAITING_PAYMENT');
+    expect(await page.getByTestId('order-outcome').textContent()).toMatch(/updates by itself/);
+    await waitForStatus(page, 'PAID');
+    expect(await page.getByTestId('order-outcome').textContent()).toMatch(/payment went through/);
     await context.close();
   });
 

@@ -59,12 +59,14 @@ export interface Shop {
   close(): Promise<void>;
 }
 
-export async function startShop(options: { orderTtlSeconds?: number } = {}): Promise<Shop> {
+export async function startShop(
+  options: { orderTtlSeconds?: number; env?: Parameters<typeof startStack>[0]['env'] } = {},
+): Promise<Shop> {
   if (!existsSync(path.join(storefrontDist, 'index.html'))) {
     throw new Error('services/storefront/dist is missing: run "npm run build" (turbo builds it before test)');
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  const stack = await startStack({ orderTtlSeconds: options.orderTtlSeconds ?? 300 });
+  const stack = await startStack({ orderTtlSeconds: options.orderTtlSeconds ?? 300, env: options.env });
   const productLink = await startTcpProxy({ port: stack.ports.product });
   const server = await startStorefrontServer({
     user: stack.url('user'),
