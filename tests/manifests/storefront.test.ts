@@ -3,7 +3,7 @@
 // Secrets, a NetworkPolicy that lets only the ingress controller in and nothing out, the Ingress `/`.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { find, type Rendered, renderById, renders, tools } from './support/context.js';
+import { combinationRenders, find, type Rendered, renderById, renders, tools } from './support/context.js';
 import {
   helmDir,
   helmTemplateArgs,
@@ -195,6 +195,61 @@ describe('Ingress: `/` is the storefront, /api/v1/* stay with the services', () 
     for (const api of ['/api/v1/users', '/api/v1/products', '/api/v1/orders', '/api/v1/payments']) {
       expect(paths.find((p) => p.path === api)?.backend.service.name).toMatch(/-service$/);
     }
+  });
+});
+
+describe('the storefront keeps working with the optional components', () => {
+  type AuthorizationPolicy = K8sObject & {
+    spec: {
+      selector?: { matchLabels?: Record<string, string> };
+      rules?: Array<{
+        from?: Array<{ source: { namespaces?: string[] } }>;
+        to?: Array<{ operation: { ports?: string[] } }>;
+      }>;
+    };
+  };
+  // Helm's global.istio.enabled is compared with these renders object by object (parity.test.ts).
+  const meshed = () => combinationRenders().filter((r) => r.components.includes('istio'));
+  it.each(meshed().map((r) => [r.id, r] as const))(
+    '%s: in the mesh, an AuthorizationPolicy admits the ingress controller (allow-nothing would refuse every page)',
+    (_id, r) => {
+      const d = find<Deployment>(r.objects, 'Deployment', NAME);
+      expect(d?.spec.template.metadata.labels['sidecar.istio.io/inject']).toBe('true');
+      const policy = r.objects.find(
+        (o): o is AuthorizationPolicy =>
+          o.kind === 'AuthorizationPolicy' &&
+          (o as AuthorizationPolicy).spec.selector?.matchLabels?.app === NAME,
+      );
+      expect(policy, 'AuthorizationPolicy for the storefront').toBeDefined();
+      const fromGateway = policy!.spec.rules?.find((rule) =>
+        rule.from?.some((f) => f.source.namespaces?.includes('gateway')),
+      );
+      expect(fromGateway?.to).toEqual([{ operation: { ports: ['8080'] } }]);
+    },
+  );
+
+  it('there are mesh renders to check', () => {
+    expect(meshed().length).toBeGreaterThan(0);
+  });
+
+  it.each(
+    combinationRenders()
+      .filter((r) => r.components.includes('apisix'))
+      .map((r) => [r.id, r] as const),
+  )('%s: the API gateway routes every other path to the storefront, below the API routes', (_id, r) => {
+    type Http = {
+      name: string;
+      priority?: number;
+      match: { paths: string[] };
+      backends: Array<{ serviceName: string }>;
+    };
+    const rules = r.objects
+      .filter((o) => o.kind === 'ApisixRoute')
+      .flatMap((o) => (o.spec as { http: Http[] }).http);
+    const storefront = rules.find((rule) => rule.backends.some((b) => b.serviceName === NAME));
+    expect(storefront?.match.paths).toEqual(['/', '/*']);
+    for (const rule of rules.filter((x) => x !== storefront))
+      expect(rule.priority ?? 0, rule.name).toBeGreaterThan(storefront!.priority ?? 0);
   });
 });
 

@@ -50,10 +50,24 @@ spec:
     metadata:
       labels:
         {{- include "shop-common.podLabels" . | nindent 8 }}
-      {{- with .Values.podAnnotations }}
+        {{- if (((.Values.global).istio).enabled) }}
+        sidecar.istio.io/inject: "true"
+        {{- end }}
       annotations:
+        # `kubectl logs/exec` pick nginx, also when the mesh adds its sidecar.
+        kubectl.kubernetes.io/default-container: {{ include "shop-common.name" . }}
+        {{- with (((.Values.global).istio).enabled) }}
+        {{- $proxy := $.Values.global.istio.proxy }}
+        {{- /* Same sidecar sizing and start order as the services (k8s/components/istio). */}}
+        proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true}'
+        sidecar.istio.io/proxyCPU: {{ $proxy.cpu }}
+        sidecar.istio.io/proxyCPULimit: {{ $proxy.cpuLimit }}
+        sidecar.istio.io/proxyMemory: {{ $proxy.memory }}
+        sidecar.istio.io/proxyMemoryLimit: {{ $proxy.memoryLimit }}
+        {{- end }}
+        {{- with .Values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
-      {{- end }}
+        {{- end }}
     spec:
       serviceAccountName: {{ include "shop-common.name" . }}
       # nginx never calls the Kubernetes API, so no token is mounted.
