@@ -19,11 +19,13 @@ import {
 /** Debian's chromium (`apt-get install -y chromium`); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(CHROMIUM_PATH);
-if (!chromiumAvailable) {
-  console.warn(
-    `[browser] SKIPPED: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
-  );
+const INSTALL_HINT = 'apt-get install -y chromium (or set CHROMIUM_PATH); .ci/run installs it';
+// A developer's run without Chromium skips the browser suites with the hint; under CI (CI=true) a
+// missing browser fails the run instead of passing it silently.
+if (!chromiumAvailable && process.env.CI) {
+  throw new Error(`no Chromium at ${CHROMIUM_PATH} on this CI machine: ${INSTALL_HINT}`);
 }
+if (!chromiumAvailable) console.warn(`[browser] SKIPPED: no Chromium at ${CHROMIUM_PATH} — ${INSTALL_HINT}`);
 
 /** The flags of the issue; playwright-core adds a fresh temporary --user-data-dir to every launch. */
 export const CHROMIUM_FLAGS = [
