@@ -605,7 +605,8 @@ describe('compose and observability files', () => {
       'PodRestarting',
       'HPAAtMaxReplicas',
     ]);
-    expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    // The blueprint's five alerts, then the SLO burn-rate alerts (observability/prometheus/slo.yml).
+    expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yml', '/etc/prometheus/slo.yml']);
   });
 
   it('provisions the Prometheus datasource and the Shop dashboard in Grafana', () => {

@@ -84,23 +84,26 @@ export function npmCaFile(): string | undefined {
   );
 }
 
-export function imageName(service: Service | 'storefront', tag: string): string {
+/** What the root Dockerfile builds: a service (SERVICE/PORT), or the storefront or loadgen target. */
+export type Image = Service | 'storefront' | 'loadgen';
+
+export function imageName(service: Image, tag: string): string {
   return `ghcr.io/shop-demo/shop-${service}:${tag}`;
 }
 
 /**
  * Builds one image from the root Dockerfile with BuildKit (the npm CA as a build secret when this
- * machine needs one): a service by SERVICE/PORT, or the storefront by `--target storefront`.
+ * machine needs one): a service by SERVICE/PORT, or the storefront/loadgen by its `--target`.
  */
 export function buildImage(
   docker: string,
-  image: Service | 'storefront',
+  image: Image,
   tag: string,
   labels: { revision: string; version: string },
 ): string {
   const name = imageName(image, tag);
   const args = ['build', '--progress', 'plain', '-t', name];
-  if (image === 'storefront') args.push('--target', 'storefront');
+  if (image === 'storefront' || image === 'loadgen') args.push('--target', image);
   else args.push('--build-arg', `SERVICE=${image}`, '--build-arg', `PORT=${PORTS[image]}`);
   const ca = npmCaFile();
   if (ca) args.push('--secret', `id=npm_ca,src=${ca}`);

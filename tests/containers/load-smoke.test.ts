@@ -7,11 +7,9 @@ import type { LoadResult } from '@shop/loadgen';
 import { getFreePort } from '@shop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildImage,
   ensureEngine,
-  imageName,
   inspectContainer,
-  npmCaFile,
-  PORTS,
   projectContainers,
   run,
   SERVICES,
@@ -24,7 +22,6 @@ const docker = engine.available ? engine.docker : 'docker';
 const composeCmd = engine.available ? engine.compose : ['docker-compose'];
 
 const TAG = `loadsmoke-${randomBytes(4).toString('hex')}`;
-const LOADGEN_IMAGE = `ghcr.io/shop-demo/shop-loadgen:${TAG}`;
 const JOURNEYS = 200;
 
 describe.skipIf(!engine.available)('load generator smoke on the compose stack (profile load)', () => {
@@ -41,17 +38,11 @@ describe.skipIf(!engine.available)('load generator smoke on the compose stack (p
     });
 
   beforeAll(async () => {
-    // The same builds as the container suite (BuildKit reuses its stages), plus the loadgen target.
-    const ca = npmCaFile();
-    const build = (tag: string, args: string[]) => {
-      const full = ['build', '--progress', 'plain', '-t', tag, ...args];
-      if (ca) full.push('--secret', `id=npm_ca,src=${ca}`);
-      run(docker, [...full, '.'], { env: { ...process.env, DOCKER_BUILDKIT: '1' }, timeout: 900_000 });
-      built.push(tag);
-    };
-    for (const svc of SERVICES)
-      build(imageName(svc, TAG), ['--build-arg', `SERVICE=${svc}`, '--build-arg', `PORT=${PORTS[svc]}`]);
-    build(LOADGEN_IMAGE, ['--target', 'loadgen']);
+    // The same builds as the container suite (BuildKit reuses its stages), the storefront the gateway
+    // serves at / (compose's depends_on), plus the loadgen target.
+    const labels = { revision: 'loadsmoke', version: '0.0.0-loadsmoke' };
+    for (const image of [...SERVICES, 'storefront', 'loadgen'] as const)
+      built.push(buildImage(docker, image, TAG, labels));
 
     env = {
       ...process.env,
