@@ -1,6 +1,7 @@
 // Inventory reservation API of the product service (internal, `X-Internal-Token`), used by the
-// order service. Owned by the user/product work. The product service's route schemas mirror these
-// shapes; the order service parses answers with them.
+// order service. The product service validates requests with the JSON Schema derived from the request
+// schemas below (unknown fields refused, hence strict objects); the order service parses answers with
+// the response schemas, and the product service's tests parse its answers with them too.
 import { z } from 'zod';
 
 /** Paths of the internal reservation routes, relative to PRODUCT_SERVICE_URL. */
@@ -19,7 +20,7 @@ export const reservationOrderIdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9._:-]+$/);
 
-export const reservationItemRequestSchema = z.object({
+export const reservationItemRequestSchema = z.strictObject({
   product_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   quantity: z.number().int().min(1).max(10_000),
 });
@@ -29,7 +30,7 @@ export const reservationItemRequestSchema = z.object({
  * returns the existing reservation, a different body for the same order answers 409).
  * Lines naming the same product twice are merged.
  */
-export const reserveRequestSchema = z.object({
+export const reserveRequestSchema = z.strictObject({
   order_id: reservationOrderIdSchema,
   items: z.array(reservationItemRequestSchema).min(1).max(100),
   /** How long the stock stays held before the sweeper returns it; default 900 s. */

@@ -1,26 +1,22 @@
+import { type ReserveRequest, reservationOrderIdSchema, reserveRequestSchema } from '@shop/contracts';
 import { Type } from 'typebox';
+import { z } from 'zod';
 
-// Mirrors the zod schemas in @shop/contracts (inventory.ts), which the order service parses with.
-export const OrderId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
+/**
+ * A request schema of @shop/contracts as the JSON Schema fastify validates with (draft-07, the dialect
+ * of fastify's Ajv): the contract is the one statement of the reservation API the order service sends.
+ */
+function fromContract<T>(schema: z.ZodType<T>) {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', target: 'draft-7' });
+  return Type.Unsafe<T>(json);
+}
 
-export const ReserveBody = Type.Object(
-  {
-    order_id: OrderId,
-    items: Type.Array(
-      Type.Object(
-        {
-          product_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-          quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1, maxItems: 100 },
-    ),
-    ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
-  },
-  { additionalProperties: false },
-);
+export const OrderId = fromContract<string>(reservationOrderIdSchema);
 
+export const ReserveBody = fromContract<ReserveRequest>(reserveRequestSchema);
+
+// The answer's schema drives fast-json-stringify (dates as date-time); the product tests parse every
+// answer with the contract's `reservationSchema`, which is what the order service parses it with.
 export const ReservationSchema = Type.Object(
   {
     order_id: Type.String(),
