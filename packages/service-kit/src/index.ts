@@ -97,6 +97,21 @@ export {
 } from './errors/problem-details.js';
 export { issuesFromAjv, issuesFromZod, jsonPointer } from './errors/validation-issues.js';
 export {
+  createFaultFlags,
+  FAULT_FLAGS,
+  type FaultFlagKey,
+  type FaultFlags,
+  type FaultFlagsOptions,
+  type FaultFlagValue,
+  type PercentFlag,
+} from './flags/fault-flags.js';
+export {
+  FlagdFileProvider,
+  type FlagdFileProviderOptions,
+  type FlagdFlag,
+  parseFlagdDocument,
+} from './flags/flagd-file.provider.js';
+export {
   type CreateLoggerOptions,
   createLogger,
   type Logger,

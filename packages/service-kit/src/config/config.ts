@@ -65,6 +65,10 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1).default(15_000),
   INTERNAL_API_TOKEN: optionalSecret,
+  // Runtime fault flags (flagd JSON, mounted from observability/flags or the shop-flags ConfigMap);
+  // unset or missing on disk → every flag off. The file is watched; the poll is the fallback.
+  FLAGS_FILE: z.string().min(1).optional(),
+  FLAGS_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;

@@ -76,6 +76,10 @@ export function bootstrapService<S extends z.ZodObject>(
     version: options.version,
     logger,
     shutdown: { delayMs: base.SHUTDOWN_DELAY_MS, timeoutMs: base.SHUTDOWN_TIMEOUT_MS },
+    flags: {
+      ...(base.FLAGS_FILE ? { file: base.FLAGS_FILE } : {}),
+      pollIntervalMs: base.FLAGS_POLL_INTERVAL_MS,
+    },
   });
   if ((options.installSignalHandlers ?? !options.inProcess) !== false) {
     kit.installSignalHandlers();

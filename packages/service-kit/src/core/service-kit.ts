@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { createFaultFlags, type FaultFlags } from '../flags/fault-flags.js';
 import { createLogger } from '../logger/logger.js';
 import { flushTelemetry } from '../telemetry/telemetry.js';
 import {
@@ -44,6 +45,8 @@ export interface ServiceKitOptions {
   faultSource?: NodeJS.EventEmitter;
   /** Register the OpenTelemetry flush as the last shutdown step (default true). */
   flushTelemetryOnShutdown?: boolean;
+  /** Runtime fault flags (`FLAGS_FILE`): without a file every flag is off. */
+  flags?: { file?: string; pollIntervalMs?: number };
   /** Longest wait for the telemetry flush; past it the spans are dropped, the exit stays clean (default 3000). */
   telemetryFlushTimeoutMs?: number;
 }
@@ -68,6 +71,8 @@ export interface ServiceKit {
   readonly registry: Registry;
   readonly metrics: MetricsFactory;
   readonly httpMetrics: HttpMetrics;
+  /** Runtime fault flags from the flags file (OpenFeature, flagd JSON), reloaded on change. */
+  readonly flags: FaultFlags;
   readonly readiness: {
     addCheck(name: string, check: ReadinessCheck, options?: ReadinessCheckOptions): void;
     removeCheck(name: string): void;
@@ -107,6 +112,8 @@ const realClock: KitClock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+let kitSequence = 0;
+
 /** Creates the per-instance lifecycle: registry, readiness, shutdown sequence and signal handling. */
 export function createServiceKit(options: ServiceKitOptions): ServiceKit {
   const clock = options.clock ?? realClock;
@@ -119,6 +126,13 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
   const registry = createRegistry(options.name);
   const metrics = createMetricsFactory(registry);
   const httpMetrics = createHttpMetrics(metrics);
+  const flags = createFaultFlags({
+    domain: `${options.name}#${++kitSequence}`,
+    file: options.flags?.file,
+    ...(options.flags?.pollIntervalMs !== undefined ? { pollIntervalMs: options.flags.pollIntervalMs } : {}),
+    logger,
+    metrics,
+  });
   const readiness = new Readiness(() => clock.now(), logger);
   const hooks: { name: string; hook: () => Promise<unknown> | unknown }[] = [];
   const beforeListen: (() => Promise<unknown> | unknown)[] = [];
@@ -212,6 +226,8 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
       }
     } finally {
       clock.clearTimeout(deadline);
+      // Stops the flags file watcher and poll; evaluations keep the last flag set.
+      await flags.close();
     }
     currentStep = 'done';
     const code = failed || faulted ? 1 : 0;
@@ -244,6 +260,7 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
     registry,
     metrics,
     httpMetrics,
+    flags,
     readiness: {
       addCheck: (name, check, opts) => readiness.addCheck(name, check, opts),
       removeCheck: (name) => readiness.removeCheck(name),
