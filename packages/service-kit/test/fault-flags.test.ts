@@ -134,12 +134,10 @@ describe('fault flags from a flags file', () => {
     flags.client.addHandler('PROVIDER_CONFIGURATION_CHANGED' as never, (d) => changes.push(d?.flagsChanged));
     expect(await flags.get('paymentFailure')).toBe(0);
     writeFileSync(file, flagd({ paymentFailure: 50 }));
-    await eventually(
-      async () => ((await flags.get('paymentFailure')) === 50 ? true : undefined),
-      'reload',
-      3000,
-      10,
-    );
+    await eventually(async () => ((await flags.get('paymentFailure')) === 50 ? true : undefined), {
+      attempts: 300,
+      intervalMs: 10,
+    });
     expect(changes).toEqual([['paymentFailure']]);
     expect(lines.filter((l) => l.msg === 'flags reloaded').at(-1)?.obj).toMatchObject({
       changed: { paymentFailure: 50 },
@@ -156,22 +154,18 @@ describe('fault flags from a flags file', () => {
     writeFileSync(join(dir, '..v1', 'flags.json'), flagd({ memoryLeak: 64 }));
     symlinkSync('..v1', join(dir, '..data'));
     symlinkSync('..data/flags.json', file);
-    await eventually(
-      async () => ((await flags.get('memoryLeak')) === 64 ? true : undefined),
-      'appear',
-      3000,
-      10,
-    );
+    await eventually(async () => ((await flags.get('memoryLeak')) === 64 ? true : undefined), {
+      attempts: 300,
+      intervalMs: 10,
+    });
     mkdirSync(join(dir, '..v2'));
     writeFileSync(join(dir, '..v2', 'flags.json'), flagd({ memoryLeak: 0 }));
     symlinkSync('..v2', join(dir, '..data_tmp'));
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-    await eventually(
-      async () => ((await flags.get('memoryLeak')) === 0 ? true : undefined),
-      'swap',
-      3000,
-      10,
-    );
+    await eventually(async () => ((await flags.get('memoryLeak')) === 0 ? true : undefined), {
+      attempts: 300,
+      intervalMs: 10,
+    });
   });
 
   it('keeps the last good set when the file is not valid JSON, logs why once, and turns every flag off when the file is removed', async () => {

@@ -22,6 +22,10 @@ export function composeOrderService(
   version: string,
 ): ComposedOrderService {
   const { pool, redis } = createDataClients(kit, config);
+  // Fault flag orderReadinessFailure: readiness 503 (the pod leaves the Service), liveness stays 200.
+  kit.readiness.addCheck('fault-flags', async () => {
+    if (await kit.flags.get('orderReadinessFailure')) throw new Error('orderReadinessFailure flag is on');
+  });
   const upstream = (name: string, baseUrl: string) =>
     createHttpClient(kit, {
       name,

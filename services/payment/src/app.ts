@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Outbox } from '@shop/events';
-import type { ServiceKit } from '@shop/service-kit';
+import { type ServiceKit, ServiceUnavailableError } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
 import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -69,6 +69,17 @@ export async function buildApp(deps: PaymentAppDeps): Promise<PaymentApp> {
     now,
   });
   const authorize = internalOrAdmin(deps.verifier, deps.internalToken);
+  // Fault flag paymentUnreachable: the payment API answers 503 as if the service were gone, so the
+  // order service's circuit breaker opens; probes and /metrics stay up.
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/v1/payments') && (await deps.kit.flags.get('paymentUnreachable'))) {
+      throw new ServiceUnavailableError({
+        code: 'PAYMENT.UNREACHABLE',
+        detail: 'The payment service is unavailable (paymentUnreachable flag)',
+        headers: { 'Retry-After': '5' },
+      });
+    }
+  });
 
   await app.register(paymentsRoutes, { payments, authorize });
   await app.register(reconciliationRoutes, { reconciliation, authorize });

@@ -26,7 +26,7 @@ export async function composePaymentService(
     pool,
     redis,
     verifier: createJwtVerifier(jwtVerifierOptionsFromConfig(config)),
-    provider: new SandboxProvider({ pool, asyncDelayMs: config.SANDBOX_ASYNC_DELAY_MS }),
+    provider: new SandboxProvider({ pool, asyncDelayMs: config.SANDBOX_ASYNC_DELAY_MS, flags: kit.flags }),
     internalToken: config.INTERNAL_API_TOKEN,
     webhookSigningKey: config.PAYMENT_GATEWAY_KEY,
     webhookToleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,

@@ -3,6 +3,7 @@ import type { ServiceKit } from '@shop/service-kit';
 import { internalTokenGuard, type JwtVerifier } from '@shop/service-kit/auth';
 import { registerOpenApi, serviceKitPlugin } from '@shop/service-kit/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerProductFaults } from './fault-flags.js';
 import { categoriesRoutes } from './modules/categories/categories.routes.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
@@ -37,6 +38,7 @@ export async function buildApp(deps: ProductAppDeps): Promise<FastifyInstance> {
   // Also rejects non-finite numbers (`1e400` → Infinity) in params, query and body with 400.
   await app.register(serviceKitPlugin, { kit: deps.kit, validateResponses: true });
 
+  registerProductFaults(app, deps.kit);
   await app.register(categoriesRoutes, { categories: deps.modules.categories, verifier: deps.verifier });
   await app.register(productsRoutes, { products: deps.modules.products, verifier: deps.verifier });
   await app.register(inventoryRoutes, {

@@ -42,6 +42,7 @@ export function createProductModules(deps: ProductModulesDeps): ProductModules {
       inventory: createInventoryRepository(deps.pool),
       cache,
       defaultTtlSeconds: deps.reservationTtlSeconds ?? 900,
+      flags: deps.kit.flags,
       ...(deps.now ? { now: deps.now } : {}),
     }),
   };

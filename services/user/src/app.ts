@@ -70,6 +70,7 @@ export async function buildApp(deps: UserAppDeps): Promise<FastifyInstance> {
     refreshTokens: createRefreshTokenRepository(deps.redis, deps.refreshTokenTtlSeconds),
     limiter: createLoginLimiter(deps.redis, deps.loginLimits),
     logger: deps.kit.logger,
+    flags: deps.kit.flags,
   });
   // The service verifies its own tokens through the same verifier the other services use.
   const verifier = createJwtVerifier({

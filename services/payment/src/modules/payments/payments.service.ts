@@ -3,7 +3,12 @@ import { EVENT_STREAMS, PAYMENT_EVENT_TYPES } from '@shop/contracts';
 import type { Outbox } from '@shop/events';
 import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import { type ChargeResult, type PaymentProvider, ProviderError } from '../sandbox/provider.js';
+import {
+  type ChargeResult,
+  type PaymentProvider,
+  ProviderError,
+  ProviderOutageError,
+} from '../sandbox/provider.js';
 import {
   idempotencyKeyReused,
   notRefundable,
@@ -326,6 +331,8 @@ export class PaymentsService {
     try {
       result = await this.deps.provider.charge(chargeRequestOf(row));
     } catch (err) {
+      // Outcome unknown to the caller: 502, the payment stays processing and recovery settles it.
+      if (err instanceof ProviderOutageError) throw providerUnavailable(err.message);
       result = this.providerFailure(err);
     }
     const applied = await this.applyOutcome(row.id, result);

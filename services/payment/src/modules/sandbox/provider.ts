@@ -33,6 +33,14 @@ export class ProviderError extends Error {
   override name = 'ProviderError';
 }
 
+/**
+ * The provider failed while the payment API waited for it (the `paymentFailure` fault flag): the API
+ * answers 502 and leaves the payment processing; recovery asks the provider again later.
+ */
+export class ProviderOutageError extends ProviderError {
+  override name = 'ProviderOutageError';
+}
+
 export interface PaymentProvider {
   readonly name: string;
   charge(request: ChargeRequest): Promise<ChargeResult>;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FaultFlags } from '@shop/service-kit';
 import type pg from 'pg';
 import type {
   ChargeRequest,
@@ -7,7 +8,7 @@ import type {
   ProviderTransaction,
   RefundRequest,
 } from './provider.js';
-import { ProviderError } from './provider.js';
+import { ProviderError, ProviderOutageError } from './provider.js';
 import { SandboxRepository, type SandboxRow } from './sandbox.repository.js';
 
 /** Test payment-method tokens the sandbox understands. */
@@ -20,6 +21,8 @@ export interface SandboxProviderOptions {
   /** How long `tok_async` stays pending before the dispatcher confirms it and sends the webhook. */
   asyncDelayMs: number;
   now?: () => Date;
+  /** `paymentSlow` delays every charge, `paymentFailure` fails that share of them (off without flags). */
+  flags?: Pick<FaultFlags, 'delay' | 'roll'>;
 }
 
 function toResult(row: SandboxRow): ChargeResult {
@@ -50,6 +53,10 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
+    await this.options.flags?.delay('paymentSlow');
+    if (await this.options.flags?.roll('paymentFailure')) {
+      throw new ProviderOutageError('sandbox provider failed the charge (paymentFailure flag)');
+    }
     const base = {
       id: newId('ch'),
       kind: 'charge' as const,

@@ -1,5 +1,11 @@
 import { inventoryErrorCodes as codes } from '@shop/contracts';
-import { ConflictError, NotFoundError, UnprocessableEntityError } from '@shop/service-kit';
+import {
+  ConflictError,
+  type FaultFlags,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnprocessableEntityError,
+} from '@shop/service-kit';
 import type { ProductCache } from '../products/product-cache.js';
 import type { InventoryRepository, Rejection, RequestedLine, Reservation } from './inventory.repository.js';
 
@@ -31,6 +37,8 @@ export interface InventoryServiceDeps {
   cache: ProductCache;
   defaultTtlSeconds: number;
   now?: () => Date;
+  /** `inventoryReserveFailure` answers that share of reservations 503 (off without flags). */
+  flags?: Pick<FaultFlags, 'roll'>;
 }
 
 /** Same product twice in one request counts once, with the quantities added up. */
@@ -101,6 +109,13 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
   return {
     async reserve(input) {
+      if (await deps.flags?.roll('inventoryReserveFailure')) {
+        throw new ServiceUnavailableError({
+          code: 'INVENTORY.UNAVAILABLE',
+          detail: 'Reservations are temporarily unavailable (inventoryReserveFailure flag); retry shortly',
+          headers: { 'Retry-After': '1' },
+        });
+      }
       const lines = mergeLines(input.items);
       const ttl = input.ttl_seconds ?? deps.defaultTtlSeconds;
       const outcome = await inventory.reserve(input.order_id, lines, new Date(now().getTime() + ttl * 1000));

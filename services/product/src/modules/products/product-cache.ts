@@ -89,6 +89,9 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     let generation: string | undefined;
     if (usable()) {
       try {
+        if (await kit.flags.get('productCacheFailure')) {
+          throw new Error('product cache read failed (productCacheFailure flag)');
+        }
         const [cached, gen] = await withTimeout(redis!.mget(valueKey(id), generationKey(id)));
         if (cached) {
           requests.inc({ result: 'hit' });

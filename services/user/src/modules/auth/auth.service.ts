@@ -1,4 +1,4 @@
-import { UnauthorizedError, ValidationError } from '@shop/service-kit';
+import { type FaultFlags, UnauthorizedError, ValidationError } from '@shop/service-kit';
 import type { Logger } from 'pino';
 import type { UsersRepository } from '../users/users.repository.js';
 import type { AccessTokenIssuer } from './access-tokens.js';
@@ -27,6 +27,8 @@ export interface AuthServiceDeps {
   refreshTokens: RefreshTokenRepository;
   limiter: LoginLimiter;
   logger: Pick<Logger, 'warn' | 'info'>;
+  /** `userLoginSlow` delays every login (off without flags). */
+  flags?: Pick<FaultFlags, 'delay'>;
 }
 
 // One message for unknown user and wrong password: the answer must not reveal which it was.
@@ -57,6 +59,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
 
   return {
     async login(input, clientIp) {
+      await deps.flags?.delay('userLoginSlow');
       const login = input.username ?? input.email;
       if (login === undefined) {
         throw new ValidationError({
