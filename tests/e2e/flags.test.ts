@@ -1,12 +1,13 @@
 // Runtime fault flags against the four real services (processes on one flags file, as compose and the
 // ConfigMap mount it): each flag is flipped by rewriting the file while the services run, the behaviour
 // moves as the README's table says, the flag is flipped back and the behaviour recovers — no restart.
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type LoadOptions, runLoad } from '@shop/loadgen';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually } from './support/client.js';
+import { type FlagValues, metricsShowFlags, writeFlagsFile } from './support/flags.js';
 import { ADMIN, SERVICES, type ServiceName, type Stack, seedCatalog, startStack } from './support/stack.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -16,24 +17,7 @@ let flagsFile: string;
 let customer: string;
 const run = Date.now().toString(36);
 
-type FlagValues = Record<string, number | boolean>;
-
-/** Writes the flags file the way an editor or kubelet does: a new file renamed over the old one. */
-function writeFlags(values: FlagValues) {
-  const flags = Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      key,
-      {
-        state: 'ENABLED',
-        variants: { on: value, off: typeof value === 'boolean' ? false : 0 },
-        defaultVariant: 'on',
-      },
-    ]),
-  );
-  const tmp = `${flagsFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ $schema: 'https://flagd.dev/schema/v0/flags.json', flags }, null, 2));
-  renameSync(tmp, flagsFile);
-}
+const writeFlags = (values: FlagValues) => writeFlagsFile(flagsFile, values);
 
 const metricsOf = async (service: ServiceName) =>
   (await api(stack.url(service), 'GET', '/metrics')).body as unknown as string;
@@ -44,12 +28,7 @@ async function flip(service: ServiceName, values: FlagValues): Promise<number> {
   writeFlags(values);
   await eventually(
     async () => {
-      const text = await metricsOf(service);
-      return Object.entries(values).every(([key, value]) =>
-        new RegExp(`^shop_fault_flag\\{flag="${key}"[^}]*\\} ${Number(value)}$`, 'm').test(text),
-      )
-        ? true
-        : undefined;
+      return metricsShowFlags(await metricsOf(service), values) ? true : undefined;
     },
     `${service} to see ${JSON.stringify(values)}`,
     10_000,

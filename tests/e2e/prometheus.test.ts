@@ -1,15 +1,18 @@
 // Debian's Prometheus scraping the four real services (e2e processes) with the compose scrape config, the
 // load generator driving traffic, and assertions through Prometheus's HTTP API: the scrape works, every
-// Grafana panel query returns data, and the alert rules react to a real fault. Without fault flags (they
-// come later), the fault is a real dependency outage: the payment service is stopped, so checkouts answer
-// 503 and payment's target goes down. The unchanged seed rules go pending (their `for:` is minutes); a
-// copy with a 3 s `for:` (label variant="short-for") proves the same expressions reach firing.
-import { readdirSync, readFileSync } from 'node:fs';
+// Grafana panel query returns data, and the alert rules react to real faults: the runtime fault flag
+// `paymentFailure=50` (flags file rewritten under the running payment service) makes HighErrorRate go off
+// for payment-service, and a real dependency outage (the payment service stopped) makes ServiceDown and
+// the order service's HighErrorRate go off. The unchanged seed rules go pending (their `for:` is
+// minutes); a copy with a 3 s `for:` (label variant="short-for") proves the same expressions reach firing.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type LoadOptions, runLoad, tolerateRetryAfter503 } from '@shop/loadgen';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusTools } from '../support/prometheus-tools.js';
-import { eventually } from './support/client.js';
+import { api, eventually } from './support/client.js';
+import { metricsShowFlags, writeFlagsFile } from './support/flags.js';
 import {
   type RunningPrometheus,
   repoRoot as root,
@@ -50,6 +53,8 @@ const dashboardQueries = ['observability/grafana/dashboards', 'k8s/base/monitori
 describe.skipIf(!tools)('Prometheus scraping the real services under load', () => {
   let stack: Stack;
   let prom: RunningPrometheus;
+  let work: string;
+  let flagsFile: string;
 
   const load = (over: Partial<LoadOptions>) =>
     runLoad({
@@ -66,7 +71,13 @@ describe.skipIf(!tools)('Prometheus scraping the real services under load', () =
     });
 
   beforeAll(async () => {
-    stack = await startStack({ orderTtlSeconds: 60 });
+    work = mkdtempSync(path.join(tmpdir(), 'shop-prom-flags-'));
+    flagsFile = path.join(work, 'flags.json');
+    writeFlagsFile(flagsFile, {});
+    stack = await startStack({
+      orderTtlSeconds: 60,
+      env: { payment: { FLAGS_FILE: flagsFile, FLAGS_POLL_INTERVAL_MS: '500' } },
+    });
     await seedCatalog(stack);
     prom = await startPrometheus(tools!, stack, {
       extraGroups: [
@@ -78,6 +89,7 @@ describe.skipIf(!tools)('Prometheus scraping the real services under load', () =
   afterAll(async () => {
     await prom?.stop();
     await stack?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('loads the rule files and scrapes all four services with the labels the alerts and dashboards use', async () => {
@@ -134,6 +146,47 @@ describe.skipIf(!tools)('Prometheus scraping the real services under load', () =
     // machine answers is not something a test asserts (the bench measures speed).
     const latency = ['HighLatencyP99', 'CheckoutLatencyBudgetBurn'];
     expect((await prom.alerts()).filter((a) => !latency.includes(a.labels.alertname!))).toEqual([]);
+  });
+
+  describe('with the fault flag paymentFailure=50', () => {
+    const flipPaymentFailure = async (value: number) => {
+      writeFlagsFile(flagsFile, { paymentFailure: value });
+      await eventually(async () => {
+        const metrics = (await api(stack.url('payment'), 'GET', '/metrics')).body as unknown as string;
+        return metricsShowFlags(metrics, { paymentFailure: value }) ? true : undefined;
+      }, `payment to see paymentFailure=${value}`);
+    };
+    beforeAll(() => flipPaymentFailure(50));
+    afterAll(() => flipPaymentFailure(0));
+
+    it('the load generator sees failed checkouts and HighErrorRate (payment-service) goes pending, its short-for copy fires', async () => {
+      // Half the sandbox charges fail: payment answers 502, the order service retries the keyed call,
+      // recovery settles what was left processing (about half of it as PAYMENT_FAILED).
+      const result = await load({ mix: { checkout: 1 }, durationMs: 6000, retry: { attempts: 0 } });
+      expect(result.totals.errors).toBeGreaterThan(0);
+      const seen = await eventually(
+        async () => {
+          const states = {
+            highErrorRate: await prom.alertState('HighErrorRate', { app: 'payment-service', variant: '' }),
+            highErrorRateShort: await prom.alertState('HighErrorRate', {
+              app: 'payment-service',
+              variant: 'short-for',
+            }),
+          };
+          return states.highErrorRate && states.highErrorRateShort === 'firing' ? states : undefined;
+        },
+        'HighErrorRate to react to paymentFailure',
+        45_000,
+        500,
+      );
+      expect(seen).toEqual({ highErrorRate: 'pending', highErrorRateShort: 'firing' });
+      const ratio = await prom.query(
+        'sum(rate(http_requests_total{app="payment-service",status=~"5.."}[5m])) / sum(rate(http_requests_total{app="payment-service"}[5m]))',
+      );
+      expect(Number(ratio[0]!.value[1])).toBeGreaterThan(0.05);
+      // The payment service stays up: the fault is in its answers, not its target.
+      expect(await prom.alertState('ServiceDown', { app: 'payment-service', variant: '' })).toBeUndefined();
+    });
   });
 
   describe('when the payment service goes down', () => {

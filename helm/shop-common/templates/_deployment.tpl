@@ -116,6 +116,14 @@ spec:
             {{- include "shop-common.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             {{- include "shop-common.tmpMount" . | nindent 12 }}
+            - name: flags
+              mountPath: /etc/shop/flags
+              readOnly: true
       volumes:
         {{- include "shop-common.tmpVolume" . | nindent 8 }}
+        # Runtime fault flags (FLAGS_FILE in app-config); optional: without it every flag is off.
+        - name: flags
+          configMap:
+            name: {{ .Values.global.flagsConfigMapName | default "shop-flags" }}
+            optional: true
 {{- end -}}
