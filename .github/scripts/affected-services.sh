@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Decides which images (the services and the storefront) the `images` workflow builds and writes
+# Decides which images (the services, the storefront and the load generator) the `images` workflow builds and writes
 # `services=<JSON array>` to $GITHUB_OUTPUT (stdout when run by hand or by the workflow tests).
 #   push to main   -> services whose package, or any workspace package they depend on, changed
 #                     since the previous push (turbo's dependency graph); everything when the
@@ -8,7 +8,7 @@
 # Env: SERVICES (canonical list), EVENT, REF_TYPE, BEFORE (github.event.before), REQUESTED.
 set -Eeuo pipefail
 
-read -r -a all <<<"${SERVICES:-user product order payment storefront}"
+read -r -a all <<<"${SERVICES:-user product order payment storefront loadgen}"
 
 emit() {
   local json='[' sep='' s
@@ -61,8 +61,13 @@ fi
 names=$("${turbo[@]}" ls --filter="...[${before}]" --output=json 2>/dev/null |
   node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{for(const p of JSON.parse(s).packages.items)console.log(p.name)})')
 
-# The workspace package behind each image: @shop/<svc>-service, and @shop/storefront.
-package_of() { if [[ $1 == storefront ]]; then echo "@shop/storefront"; else echo "@shop/$1-service"; fi; }
+# The workspace package behind each image: @shop/<svc>-service, @shop/storefront and @shop/loadgen.
+package_of() {
+  case $1 in
+    storefront | loadgen) echo "@shop/$1" ;;
+    *) echo "@shop/$1-service" ;;
+  esac
+}
 affected=()
 for s in "${all[@]}"; do
   if grep -qx "$(package_of "$s")" <<<"$names"; then affected+=("$s"); fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Points a Kustomize overlay at already-built images:
 #   set-overlay-images.sh <overlay-dir> <image-namespace> <tag> <service>...
-# For each service (or the storefront) it runs `kustomize edit set image` on the name the manifests use
+# For each service (or the storefront, or the load generator of k8s/components/loadgen) it runs `kustomize edit set image` on the name the manifests use
 # (ghcr.io/shop-demo/shop-<svc>), rewriting newName too, so a fork that pushes to
 # ghcr.io/<its-namespace> deploys its own images. Used by images.yml (dev) and promote.yml.
 set -Eeuo pipefail
@@ -19,7 +19,7 @@ REGISTRY=${REGISTRY:-ghcr.io}
 [[ $namespace =~ ^[a-z0-9]+([._-][a-z0-9]+)*$ ]] || die "invalid image namespace '$namespace'"
 [[ $tag =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "invalid image tag '$tag'"
 for svc in "$@"; do
-  case $svc in user | product | order | payment | storefront) ;; *) die "unknown service '$svc'" ;; esac
+  case $svc in user | product | order | payment | storefront | loadgen) ;; *) die "unknown service '$svc'" ;; esac
 done
 command -v kustomize >/dev/null || die "kustomize is not on PATH"
 

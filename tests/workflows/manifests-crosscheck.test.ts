@@ -7,6 +7,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import {
   CANONICAL_NAMESPACE,
   chartOf,
+  DEPLOYED,
   deploymentOf,
   evaluateTemplate,
   globToRegExp,
@@ -28,7 +29,8 @@ describe('manifests the workflows refer to', () => {
     for (const e of ENVIRONMENTS)
       expect(existsSync(path.join(overlaysDir, e, 'kustomization.yaml')), e).toBe(true);
     expect(existsSync(argocdDir)).toBe(true);
-    for (const s of IMAGES) expect(existsSync(path.join(helmDir, `${chartOf(s)}/values.yaml`)), s).toBe(true);
+    for (const s of DEPLOYED)
+      expect(existsSync(path.join(helmDir, `${chartOf(s)}/values.yaml`)), s).toBe(true);
   });
 });
 
@@ -71,7 +73,16 @@ describe('image names: workflows vs Kustomize overlays', () => {
 });
 
 describe('image names: workflows vs Helm values', () => {
-  it.each(IMAGES)('the values.yaml of the %s chart has the pushed image as image.repository', (svc) => {
+  it('the load generator of the shop chart and of k8s/components/loadgen is the pushed shop-loadgen', () => {
+    const values = parse(readFileSync(path.join(helmDir, 'shop/values.yaml'), 'utf8')) as {
+      loadgen?: { image?: string };
+    };
+    expect(values.loadgen?.image?.replace(/:[^:/]+$/, '')).toBe(pushedImage('loadgen'));
+    const component = readFileSync(path.join(repoRoot, 'k8s/components/loadgen/loadgen.yaml'), 'utf8');
+    expect(component).toContain(`image: ${pushedImage('loadgen')}:`);
+  });
+
+  it.each(DEPLOYED)('the values.yaml of the %s chart has the pushed image as image.repository', (svc) => {
     const values = parse(readFileSync(path.join(helmDir, `${chartOf(svc)}/values.yaml`), 'utf8')) as {
       image?: { repository?: string };
     };
@@ -149,7 +160,7 @@ describe('a promoted overlay renders the new images', () => {
     const deployments = parseAllDocuments(rendered)
       .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; spec?: unknown })
       .filter((d) => d?.kind === 'Deployment');
-    for (const svc of IMAGES) {
+    for (const svc of DEPLOYED) {
       const dep = deployments.find((d) => d.metadata?.name === deploymentOf(svc)) as
         | { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
         | undefined;

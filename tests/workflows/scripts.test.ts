@@ -109,6 +109,8 @@ describe('affected-services.sh', () => {
     }
     write('services/storefront/package.json', JSON.stringify({ name: '@shop/storefront', version: '0.1.0' }));
     write('services/storefront/src/main.tsx', 'export {};\n');
+    write('packages/loadgen/package.json', JSON.stringify({ name: '@shop/loadgen', version: '0.1.0' }));
+    write('packages/loadgen/src/cli.ts', 'export {};\n');
     // The real turbo, as the workflow's plan job would use it after checkout.
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(repo, 'node_modules'));
     commit('initial');
@@ -130,6 +132,13 @@ describe('affected-services.sh', () => {
     write('services/storefront/src/main.tsx', 'export const changed = 1;\n');
     commit('storefront change');
     expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual(['storefront']);
+  });
+
+  it('builds only the loadgen image when the load generator changed', () => {
+    const before = git('rev-parse', 'HEAD');
+    write('packages/loadgen/src/cli.ts', 'export const changed = 1;\n');
+    commit('loadgen change');
+    expect(affected({ EVENT: 'push', REF_TYPE: 'branch', BEFORE: before })).toEqual(['loadgen']);
   });
 
   it('builds every service (not the storefront, which does not use it) when the shared kit changed', () => {

@@ -8,11 +8,17 @@ export const workflowsDir = path.join(repoRoot, '.github/workflows');
 
 /** The four services, fixed by the design. */
 export const SERVICES = ['user', 'product', 'order', 'payment'] as const;
-/** Every image the workflows build and the overlays deploy: the services and the storefront. */
-export const IMAGES = [...SERVICES, 'storefront'] as const;
+/** The images a Deployment runs (one Helm chart each): the services and the storefront. */
+export const DEPLOYED = [...SERVICES, 'storefront'] as const;
+/**
+ * Every image the workflows build and the overlays pin: the deployed ones and the load generator (a
+ * Job of the opt-in k8s/components/loadgen and the shop chart's `loadgen.enabled`).
+ */
+export const IMAGES = [...DEPLOYED, 'loadgen'] as const;
 export type Image = (typeof IMAGES)[number];
-/** The Helm chart and the Deployment behind an image. */
-export const chartOf = (image: Image) => (image === 'storefront' ? 'storefront' : `${image}-service`);
+/** The Helm chart and the Deployment behind a deployed image. */
+export const chartOf = (image: (typeof DEPLOYED)[number]) =>
+  image === 'storefront' ? 'storefront' : `${image}-service`;
 export const deploymentOf = chartOf;
 /** The namespace the committed manifests use (`ghcr.io/shop-demo/shop-<svc>`). */
 export const CANONICAL_NAMESPACE = 'shop-demo';

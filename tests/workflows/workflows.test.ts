@@ -180,7 +180,7 @@ describe('images.yml', () => {
     expect(images.on).toHaveProperty('workflow_dispatch');
   });
 
-  it('has the canonical image list (services and storefront) and a matrix built from it', () => {
+  it('has the canonical image list (services, storefront, loadgen) and a matrix built from it', () => {
     expect(images.env?.SERVICES?.split(/\s+/)).toEqual([...IMAGES]);
     expect(job.strategy?.matrix?.service).toBe('${{ fromJSON(needs.plan.outputs.services) }}');
     expect(job.needs).toBe('plan');
@@ -195,6 +195,8 @@ describe('images.yml', () => {
     // The storefront is the Dockerfile's `storefront` stage; every service the `service` stage.
     expect(portStep.run).toMatch(/^\s*target=service$/m);
     expect(portStep.run).toMatch(/^\s*storefront\) target=storefront;/m);
+    // The load generator is the Dockerfile's `loadgen` stage (its CLI).
+    expect(portStep.run).toMatch(/^\s*loadgen\) target=loadgen;/m);
     for (const build of steps.filter((s) => s.uses?.startsWith('docker/build-push-action@'))) {
       expect(build.with?.file).toBe('Dockerfile');
       expect(build.with?.target).toBe('${{ steps.port.outputs.target }}');
