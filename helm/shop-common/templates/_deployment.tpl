@@ -73,6 +73,12 @@ spec:
             - name: http
               containerPort: {{ .Values.containerPort }}
               protocol: TCP
+            {{- if (.Values.grpc).enabled }}
+            # Internal gRPC API and grpc.health.v1.Health; the NetworkPolicy admits only grpc.allowFrom.
+            - name: grpc
+              containerPort: {{ .Values.grpc.port }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ .Values.global.configMapName }}
