@@ -105,9 +105,15 @@ spec:
             timeoutSeconds: {{ .Values.probes.liveness.timeoutSeconds }}
             failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
           readinessProbe:
+            {{- if and (.Values.grpc).enabled (.Values.grpc).readinessProbe }}
+            # Kubernetes' native gRPC probe (grpc.health.v1.Health/Check): SERVING exactly when /readyz is 200.
+            grpc:
+              port: {{ .Values.grpc.port }}
+            {{- else }}
             httpGet:
               path: /readyz
               port: http
+            {{- end }}
             initialDelaySeconds: {{ .Values.probes.readiness.initialDelaySeconds }}
             periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ .Values.probes.readiness.timeoutSeconds }}

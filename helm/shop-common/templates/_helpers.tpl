@@ -89,6 +89,10 @@ the same for every service comes from the `app-config` ConfigMap (envFrom) on th
 {{- if (.Values.grpc).enabled }}
 - name: GRPC_PORT
   value: {{ .Values.grpc.port | quote }}
+{{- else if hasKey (.Values.grpc | default dict) "enabled" }}
+# grpc.enabled=false: the service does not listen for gRPC at all.
+- name: GRPC_PORT
+  value: "0"
 {{- end }}
 {{ include "shop-common.secretEnv" (list "DB_USERNAME" .Values.global.secretNames.database "DB_USERNAME" false) }}
 {{ include "shop-common.secretEnv" (list "DB_PASSWORD" .Values.global.secretNames.database "DB_PASSWORD" false) }}
