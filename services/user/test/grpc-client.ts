@@ -46,7 +46,7 @@ export function grpcClient(port: number): GrpcTestClient {
   ) as unknown as Record<string, Unary> & { Watch(req: object): ClientReadableStream<{ status: string }> };
   const call = <T>(fn: Unary, self: object, req: object) =>
     new Promise<T>((resolve, reject) =>
-      fn.call(self, req, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
+      fn.call(self, req, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) =>
         err ? reject(err) : resolve(res as T),
       ),
     );

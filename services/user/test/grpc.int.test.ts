@@ -106,7 +106,7 @@ describe('grpc.health.v1.Health', () => {
     expect(await grpc.check('shop.user.v1.UserService')).toBe('SERVING');
     expect((await grpcFailure(grpc.check('no.such.Service'))).code).toBe(GrpcStatus.NOT_FOUND);
     const unknown = grpc.watch('no.such.Service');
-    await expect.poll(() => unknown.statuses).toEqual(['SERVICE_UNKNOWN']);
+    await expect.poll(() => unknown.statuses, { timeout: 5000 }).toEqual(['SERVICE_UNKNOWN']);
     unknown.call.cancel();
   });
 
@@ -130,7 +130,7 @@ describe('grpc.health.v1.Health', () => {
 
     it('Check and Watch turn NOT_SERVING while PostgreSQL is down and SERVING again when it is back', async () => {
       const watch = client.watch();
-      await expect.poll(() => watch.statuses).toEqual(['SERVING']);
+      await expect.poll(() => watch.statuses, { timeout: 5000 }).toEqual(['SERVING']);
       expect(await client.check()).toBe('SERVING');
 
       await proxy.stop();
@@ -153,7 +153,7 @@ describe('grpc.health.v1.Health', () => {
     const { port, client } = await grpcFor(app, { healthWatchIntervalMs: 50 });
     const { tokens } = await registerAndLogin(app.app);
     const watch = client.watch('shop.user.v1.UserService');
-    await expect.poll(() => watch.statuses).toEqual(['SERVING']);
+    await expect.poll(() => watch.statuses, { timeout: 5000 }).toEqual(['SERVING']);
 
     // Hold the call inside the server: its account lookup waits on a lock the test releases mid-shutdown.
     const locker = await running.pool.connect();
@@ -161,12 +161,16 @@ describe('grpc.health.v1.Health', () => {
     await locker.query('LOCK TABLE users.users IN ACCESS EXCLUSIVE MODE');
     const inFlight = client.verifyToken(tokens.access_token);
     await expect
-      .poll(async () => {
-        const { rows } = await running.pool.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM users.users%'",
-        );
-        return rows[0].n;
-      })
+      .poll(
+        async () => {
+          const { rows } = await running.pool.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM users.users%'`,
+          );
+          return rows[0].n;
+        },
+        { timeout: 5000 },
+      )
       .toBe(1);
     const closing = app.close();
     await watch.ended;
