@@ -66,7 +66,8 @@ RUN --mount=type=secret,id=npm_ca,required=false \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --omit=dev
 
-# --- assemble: compiled output (and migrations) of the workspaces the service needs at run time. npm links
+# --- assemble: compiled output (and migrations, and @shop/contracts' .proto files) of the workspaces the
+# service needs at run time. npm links
 # every workspace even with --omit=dev; those the service does not depend on at run time (@shop/testing)
 # are removed.
 FROM prod-deps AS assemble
@@ -94,7 +95,7 @@ RUN node -e ' \
           fs.rmSync("node_modules/" + name, { force: true }); \
           continue; \
         } \
-        for (const part of ["dist", "migrations"]) { \
+        for (const part of ["dist", "migrations", "proto"]) { \
           if (fs.existsSync("/build/" + dir + "/" + part)) \
             fs.cpSync("/build/" + dir + "/" + part, dir + "/" + part, { recursive: true }); \
         } \

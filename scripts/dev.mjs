@@ -19,6 +19,8 @@ const env = {
   PRODUCT_SERVICE_URL: 'http://127.0.0.1:8081',
   ORDER_SERVICE_URL: 'http://127.0.0.1:8082',
   PAYMENT_SERVICE_URL: 'http://127.0.0.1:8083',
+  // The order service checks access tokens through the user service's gRPC port (GRPC_PORT, 9090).
+  USER_GRPC_URL: '127.0.0.1:9090',
   INTERNAL_API_TOKEN: 'dev-only-internal-token-0123456789',
   PAYMENT_GATEWAY_KEY: 'dev-only-sandbox-webhook-key-0123456789',
   ADMIN_USERNAME: 'admin',

@@ -1,6 +1,7 @@
 // The cross-service journey of the issue, against all four services running as real processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, mapLimit } from './support/client.js';
+import { userGrpc } from './support/grpc.js';
 import { ADMIN, INTERNAL_API_TOKEN, type Stack, startStack } from './support/stack.js';
 
 const ORDER_TTL_SECONDS = 20;
@@ -123,6 +124,47 @@ describe('checkout across user, product, order and payment', () => {
     );
     expect(events.rows.length).toBeGreaterThanOrEqual(2);
     for (const row of events.rows) expect(row.tp).toContain(traceId);
+  });
+
+  it('the order went over gRPC: the order service checked the token with UserService.VerifyToken', async () => {
+    const verify = /method="shop\.user\.v1\.UserService\/VerifyToken"/.source;
+    const client = await fetch(`${stack.url('order')}/metrics`).then((r) => r.text());
+    expect(client).toMatch(
+      new RegExp(
+        `grpc_client_request_duration_seconds_count\\{[^}]*upstream="user"[^}]*${verify}[^}]*code="OK"[^}]*\\} [1-9]`,
+      ),
+    );
+    const server = await fetch(`${stack.url('user')}/metrics`).then((r) => r.text());
+    expect(server).toMatch(
+      new RegExp(`grpc_server_request_duration_seconds_count\\{[^}]*${verify}[^}]*code="OK"[^}]*\\} [1-9]`),
+    );
+  });
+
+  it('the user service answers gRPC health (SERVING) and VerifyToken on its gRPC port', async () => {
+    const grpc = userGrpc(stack.userGrpcPort);
+    try {
+      expect(await grpc.call('grpc.health.v1.Health', 'Check', { service: '' })).toEqual({
+        status: 'SERVING',
+      });
+      expect(
+        await grpc.call('grpc.health.v1.Health', 'Check', { service: 'shop.user.v1.UserService' }),
+      ).toEqual({ status: 'SERVING' });
+      const me = await user('/api/v1/users/me', { token: alice.token }, 'GET');
+      expect(
+        await grpc.call('shop.user.v1.UserService', 'VerifyToken', { token: alice.token }),
+      ).toMatchObject({
+        user_id: me.body.id,
+        role: 'customer',
+        username: alice.username,
+      });
+      // A bad token gets the same answer the order service turns into its 401 problem.
+      const bad = await order('GET', '/api/v1/orders', { token: 'not.a-jwt' });
+      expect(bad.status).toBe(401);
+      expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(bad.body).toMatchObject({ code: 'AUTH.INVALID_TOKEN' });
+    } finally {
+      grpc.close();
+    }
   });
 
   it('exposes per-upstream client metrics and event counters on the order service', async () => {

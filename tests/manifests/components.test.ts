@@ -258,6 +258,48 @@ describe('the component checks catch what they are for', () => {
     expect(meshProblems(widened).join('\n')).toMatch(
       /order-service: mesh callers payment-service != network callers/,
     );
+    // The user service's gRPC port: a second caller in the mesh only, or no route of its own, is reported.
+    const grpcWidened = patched(
+      objects,
+      (o) => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'user-service',
+      (o) => {
+        const rules = (o.spec as { rules: Array<{ from: Array<{ source: { principals?: string[] } }> }> })
+          .rules;
+        rules.at(-1)!.from[0]!.source.principals!.push('cluster.local/ns/microservices/sa/payment-service');
+      },
+    );
+    expect(meshProblems(grpcWidened)).toEqual([
+      'user-service: mesh gRPC callers order-service,payment-service != network order-service',
+      'user-service: mesh gRPC callers order-service,payment-service != code order-service',
+    ]);
+    const catchAllOnly = patched(
+      objects,
+      (o) => o.kind === 'VirtualService' && o.metadata.name === 'user-service',
+      (o) => {
+        (o.spec as { http: unknown[] }).http.shift();
+      },
+    );
+    expect(meshProblems(catchAllOnly)).toEqual([
+      'user-service: no VirtualService route for the gRPC port 9090',
+    ]);
+  });
+
+  it("the user service's gRPC port opened to a service whose code does not call it is reported", () => {
+    const objects = find('kustomize:production+istio').objects;
+    const opened = patched(
+      objects,
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'user-service',
+      (o) => {
+        const ingress = (o.spec as { ingress: Array<{ from: unknown[]; ports: Array<{ port: string }> }> })
+          .ingress;
+        ingress
+          .find((rule) => rule.ports.some((p) => p.port === 'grpc'))!
+          .from.push({ podSelector: { matchLabels: { app: 'product-service' } } });
+      },
+    );
+    expect(networkPolicyProblems(opened)).toEqual([
+      'user-service gRPC callers: order-service,product-service != order-service',
+    ]);
   });
 
   it('quota: the injected sidecars count (without the istio quota the production peak does not fit)', () => {

@@ -12,7 +12,7 @@ import { blueprintRenders, find, type Rendered, renders } from './support/contex
 import { BLUEPRINT, SERVICE_NAMES } from './support/design-table.js';
 import { kitHttpMetrics, parsePromQL } from './support/promql.js';
 import type { K8sObject } from './support/renders.js';
-import { serviceCallers, serviceCalls } from './support/service-calls.js';
+import { grpcCallers, grpcCalls, serviceCallers, serviceCalls } from './support/service-calls.js';
 import {
   type Container,
   quantity,
@@ -100,7 +100,18 @@ describe('DESIGN §5 table holds exactly (Helm defaults and production, Kustomiz
       'prometheus.io/port': String(want.port),
       'prometheus.io/path': '/metrics',
     });
-    expect(c.ports).toEqual([{ name: 'http', containerPort: want.port, protocol: 'TCP' }]);
+    // Seed 001 gives the user service a second port, `grpc` 9090 (its internal API and gRPC health).
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: want.port, protocol: 'TCP' },
+      ...(want.grpcPort ? [{ name: 'grpc', containerPort: want.grpcPort, protocol: 'TCP' }] : []),
+    ]);
+    const svcPorts = find<K8sObject & { spec: { ports: unknown[] } }>(r.objects, 'Service', svc)!.spec.ports;
+    expect(svcPorts).toEqual([
+      { name: 'http', port: want.port, targetPort: 'http', protocol: 'TCP' },
+      ...(want.grpcPort ? [{ name: 'grpc', port: want.grpcPort, targetPort: 'grpc', protocol: 'TCP' }] : []),
+    ]);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.GRPC_PORT).toBe(want.grpcPort ? String(want.grpcPort) : undefined);
 
     const hpa = find<K8sObject & { spec: Record<string, unknown> }>(
       r.objects,
@@ -409,6 +420,7 @@ describe('namespaces and network policies (Kustomize; quotas: capacity.test.ts)'
         type Rule = {
           from?: Array<{ podSelector?: { matchLabels?: Record<string, string> } }>;
           to?: Array<{ podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown }>;
+          ports?: Array<{ port?: unknown }>;
         };
         const spec = p.spec as { ingress: Rule[]; egress: Rule[] };
         const apps = (
@@ -421,12 +433,36 @@ describe('namespaces and network policies (Kustomize; quotas: capacity.test.ts)'
             .filter((x) => !x.namespaceSelector)
             .map((x) => x.podSelector?.matchLabels?.app)
             .filter((a): a is string => Boolean(a) && a !== svc);
-        expect(spec.ingress.flatMap((rule) => apps(rule.from)).sort(), `${svc} callers`).toEqual(
-          [...want.from].sort(),
-        );
-        expect(spec.egress.flatMap((rule) => apps(rule.to)).sort(), `${svc} callees`).toEqual(
-          [...want.to].sort(),
-        );
+        const on = (rules: Rule[], port: string) =>
+          rules.filter((rule) => (rule.ports ?? []).some((p) => p.port === port));
+        expect(
+          on(spec.ingress, 'http')
+            .flatMap((rule) => apps(rule.from))
+            .sort(),
+          `${svc} callers`,
+        ).toEqual([...want.from].sort());
+        expect(
+          on(spec.egress, 'http')
+            .flatMap((rule) => apps(rule.to))
+            .sort(),
+          `${svc} callees`,
+        ).toEqual([...want.to].sort());
+        // The gRPC port (user-service's 9090): exactly the services whose code calls it.
+        expect(
+          on(spec.ingress, 'grpc')
+            .flatMap((rule) => apps(rule.from))
+            .sort(),
+          `${svc} gRPC`,
+        ).toEqual(grpcCallers()[svc]);
+        expect(
+          on(spec.egress, 'grpc')
+            .flatMap((rule) => apps(rule.to))
+            .sort(),
+          `${svc} gRPC out`,
+        ).toEqual(grpcCalls()[svc]);
+        // Every rule names its ports: nothing is opened on all ports by accident.
+        for (const rule of [...spec.ingress, ...spec.egress])
+          expect(rule.ports?.length, `${svc}: a rule without ports`).toBeGreaterThan(0);
         const dns = spec.egress.some(
           (rule) => JSON.stringify(rule).includes('kube-dns') && JSON.stringify(rule).includes('"port":53'),
         );
@@ -610,5 +646,15 @@ describe('the table of real calls', () => {
       'payment-service': ['user-service'],
     });
     expect(serviceCallers()['order-service']).toEqual([]);
+  });
+
+  it('gRPC too: the order service calls the user service over gRPC (USER_GRPC_URL), nobody else calls gRPC', () => {
+    expect(grpcCalls()).toEqual({
+      'user-service': [],
+      'product-service': [],
+      'order-service': ['user-service'],
+      'payment-service': [],
+    });
+    expect(grpcCallers()['user-service']).toEqual(['order-service']);
   });
 });

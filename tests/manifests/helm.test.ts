@@ -172,3 +172,39 @@ describe('generated Secrets', () => {
     expect(renderById('helm:shop:production').objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 });
+
+describe('gRPC values', () => {
+  const userDeployment = async (set: string[]) => {
+    const out = await helm(
+      helmTemplateArgs(
+        'user-service',
+        [],
+        set.flatMap((s) => ['--set', s]),
+      ),
+    );
+    const { parseAllDocuments } = await import('yaml');
+    const docs = parseAllDocuments(out).map((d) => d.toJSON() as { kind?: string; spec?: unknown });
+    const d = docs.find((o) => o?.kind === 'Deployment') as { spec: { template: { spec: PodSpec } } };
+    const service = docs.find((o) => o?.kind === 'Service') as { spec: { ports: Array<{ name: string }> } };
+    return { c: d.spec.template.spec.containers[0] as Container, service };
+  };
+
+  it('grpc.readinessProbe=true switches readiness to the native grpc probe with the same timings', async () => {
+    const { c } = await userDeployment(['grpc.readinessProbe=true']);
+    expect(c.readinessProbe).toEqual({
+      grpc: { port: 9090 },
+      initialDelaySeconds: 5,
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    });
+  });
+
+  it('grpc.enabled=false removes the port and the Service port and turns the listener off (GRPC_PORT=0)', async () => {
+    const { c, service } = await userDeployment(['grpc.enabled=false']);
+    expect(c.ports?.map((p) => p.name)).toEqual(['http']);
+    expect(service.spec.ports.map((p) => p.name)).toEqual(['http']);
+    expect(c.env?.find((e) => e.name === 'GRPC_PORT')?.value).toBe('0');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+  });
+});

@@ -73,6 +73,12 @@ spec:
             - name: http
               containerPort: {{ .Values.containerPort }}
               protocol: TCP
+            {{- if (.Values.grpc).enabled }}
+            # Internal gRPC API and grpc.health.v1.Health; the NetworkPolicy admits only grpc.allowFrom.
+            - name: grpc
+              containerPort: {{ .Values.grpc.port }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ .Values.global.configMapName }}
@@ -99,9 +105,15 @@ spec:
             timeoutSeconds: {{ .Values.probes.liveness.timeoutSeconds }}
             failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
           readinessProbe:
+            {{- if and (.Values.grpc).enabled (.Values.grpc).readinessProbe }}
+            # Kubernetes' native gRPC probe (grpc.health.v1.Health/Check): SERVING exactly when /readyz is 200.
+            grpc:
+              port: {{ .Values.grpc.port }}
+            {{- else }}
             httpGet:
               path: /readyz
               port: http
+            {{- end }}
             initialDelaySeconds: {{ .Values.probes.readiness.initialDelaySeconds }}
             periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ .Values.probes.readiness.timeoutSeconds }}

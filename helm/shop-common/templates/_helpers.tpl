@@ -86,6 +86,14 @@ the same for every service comes from the `app-config` ConfigMap (envFrom) on th
   value: {{ include "shop-common.name" . | quote }}
 - name: SERVICE_PORT
   value: {{ .Values.containerPort | quote }}
+{{- if (.Values.grpc).enabled }}
+- name: GRPC_PORT
+  value: {{ .Values.grpc.port | quote }}
+{{- else if hasKey (.Values.grpc | default dict) "enabled" }}
+# grpc.enabled=false: the service does not listen for gRPC at all.
+- name: GRPC_PORT
+  value: "0"
+{{- end }}
 {{ include "shop-common.secretEnv" (list "DB_USERNAME" .Values.global.secretNames.database "DB_USERNAME" false) }}
 {{ include "shop-common.secretEnv" (list "DB_PASSWORD" .Values.global.secretNames.database "DB_PASSWORD" false) }}
 {{ include "shop-common.secretEnv" (list "REDIS_PASSWORD" .Values.global.secretNames.redis "REDIS_PASSWORD" false) }}
@@ -99,6 +107,10 @@ the same for every service comes from the `app-config` ConfigMap (envFrom) on th
 {{- range $key, $value := .Values.env }}
 - name: {{ $key }}
   value: {{ $value | quote }}
+{{- end }}
+{{- range (.Values.grpc).calls }}
+- name: {{ printf "%s_GRPC_URL" (.service | trimSuffix "-service" | upper) }}
+  value: {{ printf "%s:%v" .service .port | quote }}
 {{- end }}
 {{- range .Values.secretEnv }}
 {{ include "shop-common.secretEnv" (list .name .secret .key (default false .optional)) }}

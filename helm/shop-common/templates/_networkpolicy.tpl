@@ -50,6 +50,18 @@ spec:
         - port: http
           protocol: TCP
     {{- end }}
+    {{- if and (.Values.grpc).enabled (.Values.grpc).allowFrom }}
+    # gRPC ({{ .Values.grpc.port }}): only the services that call it.
+    - from:
+        {{- range .Values.grpc.allowFrom }}
+        - podSelector:
+            matchLabels:
+              app: {{ . }}
+        {{- end }}
+      ports:
+        - port: grpc
+          protocol: TCP
+    {{- end }}
   egress:
     # DNS.
     - to:
@@ -82,6 +94,18 @@ spec:
         {{- end }}
       ports:
         - port: http
+          protocol: TCP
+    {{- end }}
+    {{- with (.Values.grpc).calls }}
+    # The gRPC port of the services this one calls over gRPC.
+    - to:
+        {{- range . }}
+        - podSelector:
+            matchLabels:
+              app: {{ .service }}
+        {{- end }}
+      ports:
+        - port: grpc
           protocol: TCP
     {{- end }}
     {{- with $np.extraEgress }}

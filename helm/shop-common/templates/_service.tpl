@@ -13,6 +13,13 @@ spec:
       port: {{ .Values.service.port }}
       targetPort: http
       protocol: TCP
+    {{- if (.Values.grpc).enabled }}
+    # gRPC (the `grpc` name prefix tells a mesh the protocol).
+    - name: grpc
+      port: {{ .Values.grpc.port }}
+      targetPort: grpc
+      protocol: TCP
+    {{- end }}
   selector:
     {{- include "shop-common.selectorLabels" . | nindent 4 }}
 {{- end -}}

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { buildApp, type OrderApp } from './app.js';
 import type { OrderConfig } from './config.js';
+import { createUserTokenClient } from './modules/orders/user-tokens.grpc.js';
 
 export interface ComposedOrderService extends OrderApp {
   pool: pg.Pool;
@@ -13,7 +14,8 @@ export interface ComposedOrderService extends OrderApp {
 
 /**
  * Everything the order service runs on, built from its parsed config: PostgreSQL pool and Redis
- * client (wired into the kit), token verifier, the product and payment clients (closed on shutdown)
+ * client (wired into the kit), token verifier (the user service over gRPC when USER_GRPC_URL is set,
+ * else the JWKS), the product and payment clients (closed on shutdown)
  * and the app. `main.ts` adds the workers and listens; integration tests compose the same service
  * from a test environment.
  */
@@ -41,11 +43,19 @@ export function composeOrderService(
     productClient.close();
     paymentClient.close();
   });
+  const userTokens = config.USER_GRPC_URL
+    ? createUserTokenClient(kit, {
+        target: config.USER_GRPC_URL,
+        deadlineMs: config.USER_GRPC_TIMEOUT,
+        retries: config.SERVICE_RETRY,
+      })
+    : undefined;
+  if (userTokens) kit.onShutdown('user grpc client', () => userTokens.close());
   const built = buildApp({
     kit,
     pool,
     redis,
-    verifier: createJwtVerifier(jwtVerifierOptionsFromConfig(config)),
+    verifier: userTokens ?? createJwtVerifier(jwtVerifierOptionsFromConfig(config)),
     productClient,
     paymentClient,
     paymentTtlSeconds: config.ORDER_PAYMENT_TTL_SECONDS,

@@ -11,6 +11,13 @@ export const orderConfigSchema = baseConfigSchema.extend({
   ...jwtConfigSchema.shape,
   SERVICE_NAME: z.string().min(1).default('order-service'),
   SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8082),
+  /**
+   * `host:port` of the user service's gRPC listener (`user-service:9090`). Set: access tokens are checked
+   * by `UserService.VerifyToken` (account still exists, current role); unset: locally against the JWKS.
+   */
+  USER_GRPC_URL: z.string().min(1).optional(),
+  /** Deadline of one VerifyToken attempt; UNAVAILABLE/DEADLINE_EXCEEDED are retried `SERVICE_RETRY` times. */
+  USER_GRPC_TIMEOUT: durationMs('ms', 2000),
   PRODUCT_SERVICE_URL: z.url().default('http://127.0.0.1:8081'),
   PAYMENT_SERVICE_URL: z.url().default('http://127.0.0.1:8083'),
   INTERNAL_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),

@@ -7,6 +7,8 @@ const positiveInt = z.coerce.number().int().min(1);
 export const userConfigSchema = baseConfigSchema.extend({
   SERVICE_NAME: z.string().min(1).default('user-service'),
   SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** gRPC listener (UserService.VerifyToken, grpc.health.v1.Health); 0 turns it off. */
+  GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
   /** PKCS#8 PEM of the signing key (EC P-256 → ES256, Ed25519 → EdDSA); `\n` escapes are accepted. */
   JWT_PRIVATE_KEY: z.string().optional(),
   /** `kid` of the signing key; defaults to its RFC 7638 thumbprint. */

@@ -3,6 +3,7 @@ import { bootstrapService, createDataClients, readPackageVersion, runMain } from
 import { listenFastify } from '@shop/service-kit/fastify';
 import { buildApp } from './app.js';
 import { userConfigSchema } from './config.js';
+import { buildGrpcServer } from './grpc/grpc-server.js';
 import { createPasswordHasher } from './modules/auth/password-hasher.js';
 import { loadSigningKeys } from './modules/auth/signing-keys.js';
 import { adminConfigured, bootstrapAdmin } from './modules/users/admin-bootstrap.js';
@@ -61,6 +62,17 @@ await runMain(async () => {
     );
   }
 
+  if (config.GRPC_PORT > 0) {
+    const grpc = buildGrpcServer({
+      kit,
+      pool,
+      keys,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    });
+    // Bound before HTTP: its health service answers NOT_SERVING until the kit is started, like /readyz.
+    await grpc.listen(config.GRPC_PORT, config.SERVICE_HOST);
+  }
   await listenFastify(kit, app, config.SERVICE_PORT, config.SERVICE_HOST);
   logger.info({ port: config.SERVICE_PORT, kid: keys.kid, alg: keys.alg }, 'user service listening');
 });

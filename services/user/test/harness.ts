@@ -45,6 +45,8 @@ export interface StartOptions {
   loginLimits?: Partial<LoginLimits>;
   /** Point the Redis client elsewhere, e.g. a closed port to simulate an outage. */
   redisUrl?: string;
+  /** Point the pool elsewhere, e.g. through a TCP proxy the test cuts. */
+  databaseUrl?: string;
   keys?: SigningKeys;
   listen?: boolean;
   overrides?: Partial<UserAppDeps>;
@@ -56,7 +58,7 @@ export interface StartOptions {
 export async function startUserApp(env: UserTestEnv, options: StartOptions = {}): Promise<RunningUserApp> {
   const logger = createLogger({ name: 'user-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const kit = createServiceKit({ name: 'user', logger, exit: () => {}, flushTelemetryOnShutdown: false });
-  const pool = createPgPool(kit, { connectionString: env.db.url, max: 5 });
+  const pool = createPgPool(kit, { connectionString: options.databaseUrl ?? env.db.url, max: 5 });
   const redis = createRedis(kit, {
     url: options.redisUrl ?? env.redisPrefix.url,
     keyPrefix: env.redisPrefix.prefix,

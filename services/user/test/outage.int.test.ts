@@ -2,22 +2,36 @@
 // cut: every route answers 503 problem+json (never 500), the process stays up, readiness names the
 // dependency, and everything works again once the proxy forwards again — without a restart.
 import { fileURLToPath } from 'node:url';
-import { pollUntil } from '@shop/testing';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { getFreePort, pollUntil } from '@shop/testing';
 import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GrpcTestClient, grpcClient, grpcFailure } from './grpc-client.js';
 import { createUserTestEnv, newUser } from './harness.js';
 
+let grpcPort: number;
 const service = useServiceBehindProxies(
   () => createUserTestEnv('user_outage'),
-  async (env) => ({
-    entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
-    env: env.serviceEnv({ LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true', DB_CONNECTION_TIMEOUT: '2' }),
-  }),
+  async (env) => {
+    grpcPort = await getFreePort();
+    return {
+      entry: fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+      env: env.serviceEnv({
+        LOG_LEVEL: 'info',
+        OTEL_SDK_DISABLED: 'true',
+        DB_CONNECTION_TIMEOUT: '2',
+        GRPC_PORT: String(grpcPort),
+      }),
+    };
+  },
 );
 let url: string;
+let grpc: GrpcTestClient;
 beforeAll(() => {
   url = service.app.url;
+  grpc = grpcClient(grpcPort);
 });
+afterAll(() => grpc?.close());
 
 const post = (path: string, body: unknown) =>
   fetch(`${url}${path}`, {
@@ -50,6 +64,10 @@ describe('user service during dependency outages (real process)', () => {
     expect(readyz.status).toBe(503);
     expect(await readyz.json()).toMatchObject({ checks: { postgres: { status: 'down', reason: 'down' } } });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // The gRPC side of the same outage: the health service follows readiness, the RPC is retryable.
+    expect(await grpc.check()).toBe('NOT_SERVING');
+    expect(await grpc.check('shop.user.v1.UserService')).toBe('NOT_SERVING');
+    expect((await grpcFailure(grpc.verifyToken(token))).code).toBe(GrpcStatus.UNAVAILABLE);
 
     await service.deps.postgres.start();
     expect(
@@ -61,8 +79,11 @@ describe('user service during dependency outages (real process)', () => {
       ).status,
     ).toBe(200);
     expect(await registerAndLogin()).toMatch(/\S/);
+    expect(await grpc.check()).toBe('SERVING');
+    expect((await grpc.verifyToken(token)).role).toBe('customer');
     expect(service.app.exited).toBe(false);
     expect(service.logCount('request failed with an unexpected error')).toBe(0);
+    expect(service.logCount('gRPC call failed')).toBe(0);
   });
 
   it('answers login 503 while Redis (sessions, login limits) is cut, keeps serving what needs no Redis, and recovers', async () => {

@@ -45,6 +45,8 @@ export interface Stack {
   /** A pool on the test database, for assertions across schemas (the services never share one). */
   pool: pg.Pool;
   ports: Record<ServiceName, number>;
+  /** The user service's gRPC port (UserService, grpc.health.v1.Health); the order service calls it. */
+  userGrpcPort: number;
   url(name: ServiceName): string;
   process(name: ServiceName): ServiceProcess;
   /** (Re)starts one service on its fixed port, with optional environment overrides. */
@@ -76,6 +78,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const ports = Object.fromEntries(
     await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()] as const)),
   ) as Record<ServiceName, number>;
+  const userGrpcPort = await getFreePort();
   const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`;
   const common: Record<string, string> = {
     DATABASE_URL: db.url,
@@ -95,7 +98,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     OTEL_TRACES_EXPORTER: 'none',
   };
   const perService: Record<ServiceName, Record<string, string>> = {
-    user: { ADMIN_USERNAME: ADMIN.username, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    user: {
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      GRPC_PORT: String(userGrpcPort),
+    },
     product: { RESERVATION_SWEEP_INTERVAL_MS: '500' },
     payment: {
       PAYMENT_GATEWAY_KEY,
@@ -106,6 +114,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       PAYMENT_RECOVERY_INTERVAL_MS: '1000',
     },
     order: {
+      // Access tokens are checked by the user service over gRPC, as compose and Kubernetes run it.
+      USER_GRPC_URL: `127.0.0.1:${userGrpcPort}`,
       ORDER_PAYMENT_TTL_SECONDS: String(options.orderTtlSeconds),
       ORDER_SWEEP_INTERVAL_MS: '250',
       OUTBOX_POLL_INTERVAL_MS: '50',
@@ -152,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     redis,
     pool,
     ports,
+    userGrpcPort,
     url,
     process: (name) => processes.get(name)!,
     start,

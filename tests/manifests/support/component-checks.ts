@@ -3,7 +3,7 @@ import { isCoreService, policyPeers } from './consistency.js';
 import { containerEnv, groupOf, podSpecOf, serviceHosts } from './k8s-refs.js';
 import { kitHttpMetrics, parsePromQL } from './promql.js';
 import type { K8sObject } from './renders.js';
-import { serviceCallers } from './service-calls.js';
+import { grpcCallers, serviceCallers } from './service-calls.js';
 import type { Container, PodSpec } from './workloads.js';
 
 /**
@@ -190,7 +190,9 @@ export function meshProblems(objects: K8sObject[]): string[] {
     const service = byKind(objects, 'Service').find((o) => isCoreService(o) && o.metadata.name === svc);
     if (!service) continue;
     const host = `${svc}.${nsOf(service)}.svc.cluster.local`;
-    const port = (service.spec as { ports: Array<{ port: number }> }).ports[0]!.port;
+    const servicePorts = (service.spec as { ports: Array<{ name: string; port: number }> }).ports;
+    const port = servicePorts[0]!.port;
+    const grpcPort = servicePorts.find((p) => p.name === 'grpc')?.port;
     const rule = byKind(objects, 'DestinationRule', 'networking.istio.io').find(
       (d) => (d.spec as { host: string }).host === host,
     );
@@ -217,6 +219,7 @@ export function meshProblems(objects: K8sObject[]): string[] {
       for (const route of (
         vs.spec as {
           http: Array<{
+            match?: Array<{ port?: number }>;
             retries?: { attempts?: number };
             timeout?: string;
             route: Array<{ destination: { host: string; port?: { number: number } } }>;
@@ -234,10 +237,19 @@ export function meshProblems(objects: K8sObject[]): string[] {
           problems.push(
             `${svc}: mesh timeout ${route.timeout} is not above the client's ${clientTimeout} ms`,
           );
+        // A route matching a port (gRPC on its own port) stays on it; the others go to the HTTP port.
+        const want = route.match?.[0]?.port ?? port;
+        if (!servicePorts.some((p) => p.port === want)) problems.push(`${svc}: matches port ${want}`);
         for (const r of route.route)
-          if (r.destination.host !== host || (r.destination.port && r.destination.port.number !== port))
+          if (r.destination.host !== host || (r.destination.port && r.destination.port.number !== want))
             problems.push(`${svc}: routes to ${r.destination.host}:${r.destination.port?.number}`);
       }
+    // Without a route of its own the catch-all would send gRPC to the HTTP port.
+    if (vs && grpcPort !== undefined) {
+      const routes = (vs.spec as { http: Array<{ match?: Array<{ port?: number }> }> }).http;
+      if (!routes.some((r) => r.match?.some((m) => m.port === grpcPort)))
+        problems.push(`${svc}: no VirtualService route for the gRPC port ${grpcPort}`);
+    }
     // AuthorizationPolicy vs NetworkPolicy: same callers (ServiceAccount = app name), same namespaces.
     const ap = byKind(objects, 'AuthorizationPolicy', 'security.istio.io').find(
       (a) => a.metadata.name === svc,
@@ -250,12 +262,20 @@ export function meshProblems(objects: K8sObject[]): string[] {
       continue;
     }
     const rules = (ap.spec as { rules: AuthorizationRule[] }).rules;
-    const principals = rules
-      .flatMap((r) => r.from ?? [])
-      .flatMap((f) => f.source.principals ?? [])
-      .map((p) => /\/sa\/([^/]+)$/.exec(p)?.[1])
-      .filter((sa): sa is string => !!sa && sa !== svc)
-      .sort();
+    // The callers a set of rules admits (deduplicated), by ServiceAccount.
+    const callersOf = (selected: AuthorizationRule[]) =>
+      [
+        ...new Set(
+          selected
+            .flatMap((r) => r.from ?? [])
+            .flatMap((f) => f.source.principals ?? [])
+            .map((p) => /\/sa\/([^/]+)$/.exec(p)?.[1])
+            .filter((sa): sa is string => !!sa && sa !== svc),
+        ),
+      ].sort();
+    const onPort = (n: number) =>
+      rules.filter((r) => (r.to ?? []).some((t) => (t.operation.ports ?? []).includes(String(n))));
+    const principals = callersOf(onPort(port));
     const namespaces = rules
       .flatMap((r) => r.from ?? [])
       .flatMap((f) => f.source.namespaces ?? [])
@@ -277,14 +297,25 @@ export function meshProblems(objects: K8sObject[]): string[] {
       .map((f) => f.namespaceSelector!.matchLabels?.['kubernetes.io/metadata.name'])
       .filter((n): n is string => !!n)
       .sort();
-    if (principals.join() !== policyPeers(np, 'from').join())
-      problems.push(`${svc}: mesh callers ${principals} != network callers ${policyPeers(np, 'from')}`);
+    if (principals.join() !== policyPeers(np, 'from', 'http').join())
+      problems.push(
+        `${svc}: mesh callers ${principals} != network callers ${policyPeers(np, 'from', 'http')}`,
+      );
+    // The gRPC port: the same callers in both layers, and exactly those whose code calls it.
+    const grpcPrincipals = grpcPort === undefined ? [] : callersOf(onPort(grpcPort));
+    if (grpcPrincipals.join() !== policyPeers(np, 'from', 'grpc').join())
+      problems.push(
+        `${svc}: mesh gRPC callers ${grpcPrincipals} != network ${policyPeers(np, 'from', 'grpc')}`,
+      );
+    if (grpcPrincipals.join() !== [...grpcCallers()[svc]!].sort().join())
+      problems.push(`${svc}: mesh gRPC callers ${grpcPrincipals} != code ${grpcCallers()[svc]}`);
     if (principals.join() !== [...callers[svc]!].sort().join())
       problems.push(`${svc}: mesh callers ${principals} != code ${callers[svc]}`);
     if (namespaces.join() !== npNamespaces.join())
       problems.push(`${svc}: mesh namespaces ${namespaces} != ${npNamespaces}`);
     const ports = rules.flatMap((r) => r.to ?? []).flatMap((t) => t.operation.ports ?? []);
-    if (!ports.every((p) => Number(p) === port)) problems.push(`${svc}: AuthorizationPolicy ports ${ports}`);
+    if (!ports.every((p) => servicePorts.some((sp) => sp.port === Number(p))))
+      problems.push(`${svc}: AuthorizationPolicy ports ${ports}`);
   }
   const allowNothing = byKind(objects, 'AuthorizationPolicy', 'security.istio.io').find(
     (a) => nsOf(a) === 'microservices' && Object.keys((a.spec as object) ?? {}).length === 0,

@@ -1,7 +1,7 @@
 import { containerEnv, groupOf } from './k8s-refs.js';
 import { podSecurityViolations } from './pod-security.js';
 import type { K8sObject } from './renders.js';
-import { serviceCallers, serviceCalls } from './service-calls.js';
+import { grpcCallers, grpcCalls, serviceCallers, serviceCalls } from './service-calls.js';
 import {
   allContainers,
   quantity,
@@ -302,18 +302,22 @@ export function serviceUrlProblems(
 }
 
 type PolicyPeer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown };
-type PolicyRule = { from?: PolicyPeer[]; to?: PolicyPeer[]; ports?: unknown[] };
+type PolicyRule = { from?: PolicyPeer[]; to?: PolicyPeer[]; ports?: Array<{ port?: unknown }> };
 
-/** The apps (pod label `app`) a service's NetworkPolicy lets in (`from`) or out (`to`), itself excluded. */
-export function policyPeers(policy: K8sObject, direction: 'from' | 'to'): string[] {
+/**
+ * The apps (pod label `app`) a service's NetworkPolicy lets in (`from`) or out (`to`), itself excluded;
+ * with `port`, only through rules that open that (named) port.
+ */
+export function policyPeers(policy: K8sObject, direction: 'from' | 'to', port?: string): string[] {
   const spec = policy.spec as { ingress?: PolicyRule[]; egress?: PolicyRule[] };
   const rules = (direction === 'from' ? spec.ingress : spec.egress) ?? [];
-  return rules
+  const peers = rules
+    .filter((rule) => port === undefined || (rule.ports ?? []).some((p) => p.port === port))
     .flatMap((rule) => rule[direction] ?? [])
     .filter((peer) => !peer.namespaceSelector)
     .map((peer) => peer.podSelector?.matchLabels?.app)
-    .filter((app): app is string => Boolean(app) && app !== policy.metadata.name)
-    .sort();
+    .filter((app): app is string => Boolean(app) && app !== policy.metadata.name);
+  return [...new Set(peers)].sort();
 }
 
 /** microservices and data are default-deny, and each service opens exactly the calls its code makes. */
@@ -340,10 +344,15 @@ export function networkPolicyProblems(objects: K8sObject[]): string[] {
       problems.push(`${svc}: no NetworkPolicy`);
       continue;
     }
-    if (policyPeers(p, 'from').join() !== [...callers[svc]!].sort().join())
-      problems.push(`${svc} callers: ${policyPeers(p, 'from')} != ${callers[svc]}`);
-    if (policyPeers(p, 'to').join() !== [...calls[svc]!].sort().join())
-      problems.push(`${svc} callees: ${policyPeers(p, 'to')} != ${calls[svc]}`);
+    if (policyPeers(p, 'from', 'http').join() !== [...callers[svc]!].sort().join())
+      problems.push(`${svc} callers: ${policyPeers(p, 'from', 'http')} != ${callers[svc]}`);
+    if (policyPeers(p, 'to', 'http').join() !== [...calls[svc]!].sort().join())
+      problems.push(`${svc} callees: ${policyPeers(p, 'to', 'http')} != ${calls[svc]}`);
+    // gRPC: its port opens to exactly the services whose code calls it, and only they may leave for it.
+    if (policyPeers(p, 'from', 'grpc').join() !== [...grpcCallers()[svc]!].sort().join())
+      problems.push(`${svc} gRPC callers: ${policyPeers(p, 'from', 'grpc')} != ${grpcCallers()[svc]}`);
+    if (policyPeers(p, 'to', 'grpc').join() !== [...grpcCalls()[svc]!].sort().join())
+      problems.push(`${svc} gRPC callees: ${policyPeers(p, 'to', 'grpc')} != ${grpcCalls()[svc]}`);
     const dns = ((p.spec as { egress: PolicyRule[] }).egress ?? []).some(
       (rule) => JSON.stringify(rule).includes('kube-dns') && JSON.stringify(rule).includes('"port":53'),
     );

@@ -1,6 +1,8 @@
 /** DESIGN §5 (values from seed 001): what every blueprint render must contain, exactly. */
 export interface ServiceBlueprint {
   port: number;
+  /** Seed 001's second port of the user service, `grpc` (container, Service, GRPC_PORT). */
+  grpcPort?: number;
   replicas: number;
   requests: { cpu: string; memory: string };
   limits: { cpu: string; memory: string };
@@ -48,6 +50,7 @@ const orderBehavior = {
 export const BLUEPRINT: Record<string, ServiceBlueprint> = {
   'user-service': {
     port: 8080,
+    grpcPort: 9090,
     replicas: 3,
     requests: { cpu: '200m', memory: '256Mi' },
     limits: { cpu: '1', memory: '512Mi' },

@@ -28,3 +28,28 @@ export function serviceCallers(): Record<string, string[]> {
   for (const list of Object.values(callers)) list.sort();
   return callers;
 }
+
+/**
+ * The gRPC calls the code makes, read the same way: a service calls another's `grpc` port when its config
+ * reads `<NAME>_GRPC_URL` (the order service's USER_GRPC_URL: UserService.VerifyToken).
+ */
+export function grpcCalls(): Record<string, string[]> {
+  const calls: Record<string, string[]> = {};
+  for (const svc of SERVICES) {
+    const source = readFileSync(path.join(repoRoot, 'services', svc, 'src/config.ts'), 'utf8');
+    const callees = [...source.matchAll(/\b(USER|PRODUCT|ORDER|PAYMENT)_GRPC_URL\b/g)]
+      .map((m) => `${m[1]!.toLowerCase()}-service`)
+      .filter((callee) => callee !== `${svc}-service`);
+    calls[`${svc}-service`] = [...new Set(callees)].sort();
+  }
+  return calls;
+}
+
+/** Callers of each service's gRPC port (the inverse of grpcCalls). */
+export function grpcCallers(): Record<string, string[]> {
+  const calls = grpcCalls();
+  const callers: Record<string, string[]> = Object.fromEntries(Object.keys(calls).map((s) => [s, []]));
+  for (const [caller, callees] of Object.entries(calls)) for (const c of callees) callers[c]?.push(caller);
+  for (const list of Object.values(callers)) list.sort();
+  return callers;
+}

@@ -16,7 +16,8 @@ export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean
 
 /**
  * Starts the OpenTelemetry NodeSDK configured by the standard OTEL_* variables with the http,
- * fastify, express, pg, ioredis and undici instrumentations. Metrics and logs exporters default to
+ * fastify, express, pg, ioredis, undici and grpc (@grpc/grpc-js, the user service's internal API)
+ * instrumentations. Metrics and logs exporters default to
  * none: metrics are scraped from /metrics (prom-client) and logs go to stdout.
  */
 export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Promise<NodeSDK | undefined> {
@@ -24,7 +25,7 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Prom
   const slot = globalThis as Slot;
   if (slot[SDK_SLOT]) return slot[SDK_SLOT];
 
-  const [{ NodeSDK }, http, fastify, express, pg, ioredis, undici] = await Promise.all([
+  const [{ NodeSDK }, http, fastify, express, pg, ioredis, undici, grpc] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-fastify'),
@@ -32,6 +33,7 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Prom
     import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-ioredis'),
     import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-grpc'),
   ]);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? env.SERVICE_NAME,
@@ -46,6 +48,8 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Prom
       new pg.PgInstrumentation({ requireParentSpan: true }),
       new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
       new undici.UndiciInstrumentation(),
+      // Client and server spans with the trace context in the call metadata; health probes are noise.
+      new grpc.GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
     ],
   });
   sdk.start();

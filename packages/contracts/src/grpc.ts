@@ -1,0 +1,25 @@
+// Where the .proto files of the gRPC APIs live, for @grpc/proto-loader. The files ship beside `dist`
+// (package `files`, and the Dockerfile copies `proto/` into the runtime image).
+import { fileURLToPath } from 'node:url';
+
+/** Include directory of every Shop .proto file (`packages/contracts/proto`). */
+export const PROTO_ROOT = fileURLToPath(new URL('../proto/', import.meta.url));
+
+/** The user service's internal API, relative to `PROTO_ROOT`. */
+export const USER_SERVICE_PROTO = 'shop/user/v1/user.proto';
+/** Fully qualified name of the user service, as health checks and metrics name it. */
+export const USER_SERVICE_NAME = 'shop.user.v1.UserService';
+
+/** The standard gRPC health-checking protocol, relative to `PROTO_ROOT`. */
+export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
+
+/** Trailer naming the problem code of an UNAUTHENTICATED VerifyToken (`AUTH.INVALID_TOKEN`, …). */
+export const ERROR_CODE_TRAILER = 'shop-error-code';
+
+/** `VerifyToken`'s answer, as @grpc/proto-loader decodes it (`longs: Number`, `keepCase`). */
+export interface VerifyTokenResponse {
+  user_id: string;
+  role: string;
+  username: string;
+  expires_at: number;
+}
