@@ -81,6 +81,8 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
         OTEL_SERVICE_NAME: `kit-${adapter}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // Every request traced (the shipped default keeps 10 % of new traces; see sampler.test.ts).
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
         // Long batch delay: only the shutdown flush can deliver the spans in time.
         OTEL_BSP_SCHEDULE_DELAY: '60000',
       },
@@ -116,6 +118,7 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
         OTEL_SDK_DISABLED: 'false',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '60000',
         // The exporter alone would retry for 10 s: longer than this deadline.
         SHUTDOWN_TIMEOUT_MS: '6000',

@@ -1,10 +1,18 @@
-import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { buildSampler, samplerFromEnv } from './sampler.js';
+
+export { DEFAULT_TRACE_RATIO, samplerFromEnv } from './sampler.js';
 
 // The SDK is started by the --import entry, long before the kit exists; a global slot lets the
 // kit's shutdown find it without the two modules importing each other (and survives duplicate copies).
 const SDK_SLOT = Symbol.for('shop.service-kit.telemetry-sdk');
 
-type Slot = { [SDK_SLOT]?: NodeSDK };
+/** What the kit's shutdown needs of the started SDK. */
+export interface TelemetrySdk {
+  shutdown(): Promise<void>;
+}
+
+type Slot = { [SDK_SLOT]?: TelemetrySdk };
 
 /** Paths whose spans are noise (probes, scrapes). */
 const IGNORED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -14,19 +22,101 @@ export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean
   return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
 }
 
+const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
+  const n = Number(env[key]);
+  return env[key] !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
 /**
- * Starts the OpenTelemetry NodeSDK configured by the standard OTEL_* variables with the http,
- * fastify, express, pg, ioredis, undici and grpc (@grpc/grpc-js, the user service's internal API)
- * instrumentations. Metrics and logs exporters default to
- * none: metrics are scraped from /metrics (prom-client) and logs go to stdout.
+ * Starts tracing configured by the standard OTEL_* variables: the trace SDK alone (no metrics or logs
+ * SDK: metrics are scraped from /metrics by prom-client and logs go to stdout), one OTLP/HTTP exporter
+ * (`http/protobuf`, or `http/json` by OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL; `OTEL_TRACES_EXPORTER=none`
+ * exports nothing), W3C trace context + baggage, and the http, fastify, express, pg, ioredis and undici
+ * instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default).
+ * Loading only this instead of the NodeSDK (every exporter, metrics and logs SDKs) halves the start-up.
  */
-export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Promise<NodeSDK | undefined> {
+export async function startTelemetry(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TelemetrySdk | undefined> {
   if (telemetryDisabled(env)) return undefined;
   const slot = globalThis as Slot;
   if (slot[SDK_SLOT]) return slot[SDK_SLOT];
 
-  const [{ NodeSDK }, http, fastify, express, pg, ioredis, undici, grpc] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
+  const exporterNames = (env.OTEL_TRACES_EXPORTER ?? 'otlp')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const exportSpans = !exporterNames.includes('none');
+  const protocol =
+    (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'http/protobuf';
+
+  const [
+    api,
+    core,
+    traceSdk,
+    resources,
+    { AsyncLocalStorageContextManager },
+    { registerInstrumentations },
+    instrumentations,
+  ] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/instrumentation'),
+    loadInstrumentations(),
+  ]);
+
+  registerInstrumentations({ instrumentations });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(
+    new core.CompositePropagator({
+      propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
+    }),
+  );
+
+  let provider: TelemetrySdk | undefined;
+  if (exportSpans) {
+    if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      api.diag.warn(`OTLP protocol "${protocol}" is not loaded by the kit; using http/protobuf`);
+    }
+    // Each exporter reads OTEL_EXPORTER_OTLP_[TRACES_]{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION} itself.
+    const { OTLPTraceExporter } =
+      protocol === 'http/json'
+        ? await import('@opentelemetry/exporter-trace-otlp-http')
+        : await import('@opentelemetry/exporter-trace-otlp-proto');
+    const serviceName = env.OTEL_SERVICE_NAME ?? env.SERVICE_NAME;
+    let resource = resources.defaultResource().merge(
+      resources.detectResources({
+        detectors: [resources.envDetector, resources.processDetector, resources.hostDetector],
+      }),
+    );
+    if (serviceName)
+      resource = resource.merge(resources.resourceFromAttributes({ 'service.name': serviceName }));
+    const tracerProvider = new traceSdk.TracerProvider({
+      resource,
+      sampler: buildSampler(samplerFromEnv(env), traceSdk),
+      spanProcessors: [
+        new traceSdk.BatchSpanProcessor({
+          exporter: new OTLPTraceExporter(),
+          maxQueueSize: number(env, 'OTEL_BSP_MAX_QUEUE_SIZE'),
+          scheduledDelayMillis: number(env, 'OTEL_BSP_SCHEDULE_DELAY'),
+          exportTimeoutMillis: number(env, 'OTEL_BSP_EXPORT_TIMEOUT'),
+          maxExportBatchSize: number(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+        }),
+      ],
+    });
+    api.trace.setGlobalTracerProvider(tracerProvider);
+    provider = tracerProvider;
+  }
+  const sdk: TelemetrySdk = { shutdown: async () => provider?.shutdown() };
+  slot[SDK_SLOT] = sdk;
+  return sdk;
+}
+
+async function loadInstrumentations(): Promise<Instrumentation[]> {
+  const [http, fastify, express, pg, ioredis, undici] = await Promise.all([
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-fastify'),
     import('@opentelemetry/instrumentation-express'),
@@ -35,26 +125,17 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Prom
     import('@opentelemetry/instrumentation-undici'),
     import('@opentelemetry/instrumentation-grpc'),
   ]);
-  const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME ?? env.SERVICE_NAME,
-    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
-    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
-    instrumentations: [
-      new http.HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-      }),
-      new fastify.FastifyInstrumentation(),
-      new express.ExpressInstrumentation(),
-      new pg.PgInstrumentation({ requireParentSpan: true }),
-      new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
-      new undici.UndiciInstrumentation(),
-      // Client and server spans with the trace context in the call metadata; health probes are noise.
-      new grpc.GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
-    ],
-  });
-  sdk.start();
-  slot[SDK_SLOT] = sdk;
-  return sdk;
+  return [
+    new http.HttpInstrumentation({
+      // Probes and scrapes are neither traced nor counted: no span, no context work.
+      ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+    }),
+    new fastify.FastifyInstrumentation(),
+    new express.ExpressInstrumentation(),
+    new pg.PgInstrumentation({ requireParentSpan: true }),
+    new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
+    new undici.UndiciInstrumentation(),
+  ];
 }
 
 /** Flushes and stops the SDK if one was started; a no-op otherwise. Called by the kit's shutdown. */
