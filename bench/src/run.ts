@@ -64,8 +64,12 @@ async function cannon(o: {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: unknown;
+  /** Bodies sent in turn (one per request), instead of `body`. */
+  bodies?: unknown[];
   pids?: number[];
 }): Promise<Load> {
+  let turn = 0;
+  const bodies = o.bodies;
   const { result, cpu } = await withCpu(o.pids ?? [], () =>
     autocannon({
       url: o.url,
@@ -74,12 +78,25 @@ async function cannon(o: {
       method: o.method ?? 'GET',
       headers: { 'content-type': 'application/json', ...o.headers },
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      ...(bodies
+        ? {
+            requests: [
+              {
+                setupRequest: (req: autocannon.Request) => ({
+                  ...req,
+                  body: JSON.stringify(bodies[turn++ % bodies.length]),
+                }),
+              },
+            ],
+          }
+        : {}),
       timeout: 30,
     }),
   );
   const requests = result.requests.total;
   return {
-    rps: requests / Math.max(result.duration, 0.001),
+    // Successful answers only: a 429 or 5xx is not throughput.
+    rps: result['2xx'] / Math.max(result.duration, 0.001),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests,
@@ -332,6 +349,21 @@ async function main(): Promise<void> {
       (await json(`${user.url}/api/v1/users/login`, { method: 'POST', body: JSON.stringify(credentials) }))
         .access_token,
     );
+    // One user per connection for the login load: the limiter allows 5 attempts in flight per name.
+    const loginUsers = Array.from({ length: 20 }, (_, i) => ({
+      username: `benchuser${i}`,
+      password: credentials.password,
+    }));
+    for (let i = 0; i < loginUsers.length; i += 4) {
+      await Promise.all(
+        loginUsers.slice(i, i + 4).map((u) =>
+          json(`${user.url}/api/v1/users`, {
+            method: 'POST',
+            body: JSON.stringify({ ...u, email: `${u.username}@example.com` }),
+          }),
+        ),
+      );
+    }
     // Enough stock for every order of the run (the saga replay takes from the same row).
     await pool.query('UPDATE catalog.products SET stock = 100000000 WHERE id = 1');
 
@@ -479,7 +511,7 @@ async function main(): Promise<void> {
         cannon({
           url: `${user.url}/api/v1/users/login`,
           method: 'POST',
-          body: credentials,
+          bodies: loginUsers,
           pids: [user.pid],
         }),
       argon2: async () => ({
@@ -493,7 +525,7 @@ async function main(): Promise<void> {
       'read during login': async () => {
         const [r] = await Promise.all([
           cannon({ url: `${product.url}${productPath}`, connections: 10 }),
-          cannon({ url: `${user.url}/api/v1/users/login`, method: 'POST', body: credentials }),
+          cannon({ url: `${user.url}/api/v1/users/login`, method: 'POST', bodies: loginUsers }),
         ]);
         return r;
       },
@@ -655,7 +687,7 @@ async function main(): Promise<void> {
     verdictsOut.push(...verdicts);
     if (PROFILE) {
       const w = worst(verdicts);
-      if (w) profileRun = () => profile(stack, w, token, credentials);
+      if (w) profileRun = () => profile(stack, w, token, loginUsers);
     }
     if (profileRun) await profileRun();
     await report(verdicts, exported);
@@ -669,7 +701,7 @@ async function main(): Promise<void> {
 }
 
 /** CPU profile (`--cpu-prof`) of a fresh instance of the service behind the worst scenario, under its load. */
-async function profile(stack: Stack, w: Verdict, token: string, credentials: unknown): Promise<void> {
+async function profile(stack: Stack, w: Verdict, token: string, loginUsers: unknown[]): Promise<void> {
   const dir = `${runDir}/profiles`;
   await mkdir(dir, { recursive: true });
   const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
@@ -687,7 +719,7 @@ async function profile(stack: Stack, w: Verdict, token: string, credentials: unk
   if (s.startsWith('coldstart') || s.startsWith('rss')) {
     // start-up is what the profile shows
   } else if (service === 'user') {
-    await cannon({ url: `${p.url}/api/v1/users/login`, method: 'POST', body: credentials });
+    await cannon({ url: `${p.url}/api/v1/users/login`, method: 'POST', bodies: loginUsers });
   } else if (service === 'order' && s.startsWith('checkout')) {
     await cannon({
       url: `${p.url}/api/v1/orders`,
