@@ -216,8 +216,10 @@ async function searchScript(q: string): Promise<{ file: string; vars: Record<str
   };
   let captured: { text: string; values: unknown[] } | undefined;
   const recorder = {
-    query: async (text: string, values: unknown[]) => {
-      captured = { text, values };
+    // Both call forms of pg: (text, values) and ({ name, text, values }).
+    query: async (q: string | { text: string; values: unknown[] }, values?: unknown[]) => {
+      captured =
+        typeof q === 'string' ? { text: q, values: values ?? [] } : { text: q.text, values: q.values };
       return { rows: [] };
     },
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ProductSort } from './products.schemas.js';
 
@@ -124,6 +125,11 @@ export interface ProductsRepository {
   search(filter: SearchFilter): Promise<Array<{ product: Product; sortKey: string }>>;
 }
 
+/** A statement name unique to the SQL text (pg refuses one name for two texts on a connection). */
+export function statementName(prefix: string, text: string): string {
+  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+}
+
 export function createProductsRepository(pool: pg.Pool): ProductsRepository {
   async function outcomeOfNoRow(id: number): Promise<UpdateOutcome> {
     const { rowCount } = await pool.query(
@@ -135,10 +141,11 @@ export function createProductsRepository(pool: pg.Pool): ProductsRepository {
 
   return {
     async findById(id) {
-      const { rows } = await pool.query<ProductRow>(
-        `SELECT ${COLUMNS} FROM catalog.products p WHERE p.id = $1 AND p.deleted_at IS NULL`,
-        [id],
-      );
+      const { rows } = await pool.query<ProductRow>({
+        name: 'product_by_id',
+        text: `SELECT ${COLUMNS} FROM catalog.products p WHERE p.id = $1 AND p.deleted_at IS NULL`,
+        values: [id],
+      });
       return rows[0] ? toProduct(rows[0]) : undefined;
     },
 
@@ -246,11 +253,17 @@ export function createProductsRepository(pool: pg.Pool): ProductsRepository {
       };
       const sort = sorts[filter.sort];
       if (filter.after) where.push(sort.after(filter.after));
-      const { rows } = await pool.query<ProductRow & { sort_key: string }>(
-        `SELECT ${COLUMNS}, ${sort.key} AS sort_key FROM ${from.join(', ')}
-         WHERE ${where.join(' AND ')} ORDER BY ${sort.order} LIMIT ${param(filter.limit)}`,
-        params,
-      );
+      const text = `SELECT ${COLUMNS}, ${sort.key} AS sort_key FROM ${from.join(', ')}
+         WHERE ${where.join(' AND ')} ORDER BY ${sort.order} LIMIT ${param(filter.limit)}`;
+      // A named (prepared) statement per query shape: parsed and planned once per connection instead of
+      // on every search. The shapes are bounded (filters × sorts × cursor, a few hundred at most); values
+      // are always parameters. Through PgBouncer in transaction mode this needs protocol-level prepared
+      // statements (PgBouncer >= 1.22 with max_prepared_statements > 0, the default 200 — see README).
+      const { rows } = await pool.query<ProductRow & { sort_key: string }>({
+        name: statementName('product_search', text),
+        text,
+        values: params,
+      });
       return rows.map((row) => ({ product: toProduct(row), sortKey: row.sort_key }));
     },
   };
