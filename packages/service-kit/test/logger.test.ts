@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/index.js';
 
@@ -76,5 +78,18 @@ describe('createLogger', () => {
     const { logger, lines } = capture();
     logger.info('no request here');
     expect(lines()[0]).not.toHaveProperty('trace_id');
+  });
+
+  it('writes stdout asynchronously (no write(2) per line on the request path) and still flushes on exit', () => {
+    const logger = createLogger({ name: 'async' });
+    const stream = (logger as unknown as Record<symbol, { sync: boolean }>)[pino.symbols.streamSym];
+    expect(stream.sync).toBe(false);
+    // A process that logs and exits at once (as the shutdown does) loses no line.
+    const script = `import { createLogger } from '${new URL('../dist/index.js', import.meta.url).href}';
+      const logger = createLogger({ name: 'exit' });
+      for (let i = 0; i < 1000; i++) logger.info({ i }, 'line');
+      process.exit(0);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toHaveLength(1000);
   });
 });

@@ -75,7 +75,9 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
-  return pino(pinoOptions);
+  // Asynchronous stdout: a line no longer blocks the request in a write(2) of its own; lines written
+  // while one write is in flight go out together. pino flushes what is buffered synchronously on exit.
+  return pino(pinoOptions, pino.destination({ dest: 1, sync: false }));
 }
 
 // pino-pretty is a dev dependency: production images do not ship it, so `pretty` degrades to json.
