@@ -5,11 +5,21 @@ import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { startTelemetry, telemetryDisabled } from './telemetry.js';
 
 if (!telemetryDisabled()) {
-  // ESM modules can only be patched through a loader hook (import-in-the-middle). The message channel
-  // limits the hook to the modules the instrumentations patch: wrapping every module of the app (the
-  // default) cost seconds of start-up and tens of MiB.
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
-  await startTelemetry();
-  await waitForAllMessagesAcknowledged();
+  let acknowledged = async () => {};
+  // ESM modules can only be patched through a loader hook (import-in-the-middle), limited here to the
+  // modules the instrumentations patch: wrapping every module of the app (its default) cost seconds of
+  // start-up and tens of MiB. Where Node can run it (>= 24.11.1), the hook runs synchronously on the main
+  // thread (module.registerHooks) instead of paying a round trip to a loader thread per imported module.
+  const hookModules = async (modules: string[]) => {
+    const sync = await import('import-in-the-middle/register-hooks.mjs');
+    if (sync.supportsSyncHooks()) {
+      sync.register({ include: modules });
+      return;
+    }
+    const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+    register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+    acknowledged = waitForAllMessagesAcknowledged;
+  };
+  await startTelemetry(process.env, hookModules);
+  await acknowledged();
 }

@@ -1,4 +1,4 @@
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Instrumentation, InstrumentationBase } from '@opentelemetry/instrumentation';
 import { buildSampler, samplerFromEnv } from './sampler.js';
 
 export { DEFAULT_TRACE_RATIO, samplerFromEnv } from './sampler.js';
@@ -37,6 +37,8 @@ const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  */
 export async function startTelemetry(
   env: NodeJS.ProcessEnv = process.env,
+  /** Installs the ESM loader hook for these module names before the instrumentations are enabled. */
+  hookModules?: (modules: string[]) => Promise<void>,
 ): Promise<TelemetrySdk | undefined> {
   if (telemetryDisabled(env)) return undefined;
   const slot = globalThis as Slot;
@@ -68,6 +70,13 @@ export async function startTelemetry(
     loadInstrumentations(),
   ]);
 
+  if (hookModules) {
+    const names = instrumentations.flatMap(
+      (i) => (i as Partial<InstrumentationBase>).getModuleDefinitions?.().map((d) => d.name) ?? [],
+    );
+    await hookModules([...new Set(names)]);
+  }
+  // Created disabled (above), enabled here: after the loader hook knows which modules to wrap.
   registerInstrumentations({ instrumentations });
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   api.propagation.setGlobalPropagator(
@@ -125,16 +134,18 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     import('@opentelemetry/instrumentation-undici'),
     import('@opentelemetry/instrumentation-grpc'),
   ]);
+  const enabled = false;
   return [
     new http.HttpInstrumentation({
+      enabled,
       // Probes and scrapes are neither traced nor counted: no span, no context work.
       ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
     }),
-    new fastify.FastifyInstrumentation(),
-    new express.ExpressInstrumentation(),
-    new pg.PgInstrumentation({ requireParentSpan: true }),
-    new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
-    new undici.UndiciInstrumentation(),
+    new fastify.FastifyInstrumentation({ enabled }),
+    new express.ExpressInstrumentation({ enabled }),
+    new pg.PgInstrumentation({ enabled, requireParentSpan: true }),
+    new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
+    new undici.UndiciInstrumentation({ enabled }),
   ];
 }
 
