@@ -330,6 +330,10 @@ async function checkout(
 }
 
 async function main(): Promise<void> {
+  await execFileP('pgbench', ['--version']).catch(() => {
+    console.error('bench: pgbench not found (Debian: apt-get install postgresql-15, or postgresql-contrib)');
+    process.exit(2);
+  });
   await mkdir(runDir, { recursive: true });
   console.log(
     `bench: ${ROUNDS} round(s) × ${SECONDS} s per variant${PROFILE ? ', with profiles' : ''}; results in ${runDir}`,
