@@ -258,7 +258,7 @@ export function createProductsRepository(pool: pg.Pool): ProductsRepository {
       // A named (prepared) statement per query shape: parsed and planned once per connection instead of
       // on every search. The shapes are bounded (filters × sorts × cursor, a few hundred at most); values
       // are always parameters. Through PgBouncer in transaction mode this needs protocol-level prepared
-      // statements (PgBouncer >= 1.22 with max_prepared_statements > 0, the default 200 — see README).
+      // statements (PgBouncer >= 1.22: max_prepared_statements, 200 by default — README "Performance").
       const { rows } = await pool.query<ProductRow & { sort_key: string }>({
         name: statementName('product_search', text),
         text,
