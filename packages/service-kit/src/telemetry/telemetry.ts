@@ -145,7 +145,8 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     new express.ExpressInstrumentation({ enabled }),
     new pg.PgInstrumentation({ enabled, requireParentSpan: true }),
     new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
-    new undici.UndiciInstrumentation({ enabled }),
+    // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
+    new undici.UndiciInstrumentation(),
   ];
 }
 
