@@ -31,8 +31,8 @@ const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  * Starts tracing configured by the standard OTEL_* variables: the trace SDK alone (no metrics or logs
  * SDK: metrics are scraped from /metrics by prom-client and logs go to stdout), one OTLP/HTTP exporter
  * (`http/protobuf`, or `http/json` by OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL; `OTEL_TRACES_EXPORTER=none`
- * exports nothing), W3C trace context + baggage, and the http, fastify, express, pg, ioredis and undici
- * instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default).
+ * exports nothing), W3C trace context + baggage, and the http, fastify, express, pg, ioredis, undici and
+ * grpc (@grpc/grpc-js, the user service's internal API) instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default).
  * Loading only this instead of the NodeSDK (every exporter, metrics and logs SDKs) halves the start-up.
  */
 export async function startTelemetry(
@@ -125,7 +125,7 @@ export async function startTelemetry(
 }
 
 async function loadInstrumentations(): Promise<Instrumentation[]> {
-  const [http, fastify, express, pg, ioredis, undici] = await Promise.all([
+  const [http, fastify, express, pg, ioredis, undici, grpc] = await Promise.all([
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-fastify'),
     import('@opentelemetry/instrumentation-express'),
@@ -147,6 +147,8 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
     // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
     new undici.UndiciInstrumentation(),
+    // The user service's internal gRPC API; health checks are probes (no spans).
+    new grpc.GrpcInstrumentation({ enabled, ignoreGrpcMethods: ['Check', 'Watch'] }),
   ];
 }
 
