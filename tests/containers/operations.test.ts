@@ -41,7 +41,9 @@ if (!engine.available) console.warn(`[operations] SKIPPED: no Docker engine — 
 const docker = engine.available ? engine.docker : 'docker';
 const composeCmd = engine.available ? engine.compose : ['docker-compose'];
 
-const TAG = `ops-${randomBytes(4).toString('hex')}`;
+/** SHOP_OPS_TAG reuses images already built under that tag (no build, not removed): for reruns while developing. */
+const PREBUILT = process.env.SHOP_OPS_TAG;
+const TAG = PREBUILT ?? `ops-${randomBytes(4).toString('hex')}`;
 /** Journeys per second (open model). ~3.5 requests per journey: ≥ 10,000 requests in ~2.5 min. */
 const RATE = 20;
 /** Scenario A's floor of requests. */
@@ -215,8 +217,9 @@ describe.skipIf(!engine.available)('operating Shop: two replicas per service und
 
   beforeAll(async () => {
     const labels = { revision: 'operations', version: '0.0.0-operations' };
-    for (const image of [...SERVICES, 'storefront'] as const)
-      built.push(buildImage(docker, image, TAG, labels));
+    if (!PREBUILT)
+      for (const image of [...SERVICES, 'storefront'] as const)
+        built.push(buildImage(docker, image, TAG, labels));
     writeFileSync(
       overridePath,
       JSON.stringify({
