@@ -44,8 +44,8 @@ const composeCmd = engine.available ? engine.compose : ['docker-compose'];
 /** SHOP_OPS_TAG reuses images already built under that tag (no build, not removed): for reruns while developing. */
 const PREBUILT = process.env.SHOP_OPS_TAG;
 const TAG = PREBUILT ?? `ops-${randomBytes(4).toString('hex')}`;
-/** Journeys per second (open model). ~3.5 requests per journey: ≥ 10,000 requests in ~2.5 min. */
-const RATE = 20;
+/** Journeys per second (open model); ~4 requests per journey, so ≥ 10,000 requests take ~4–5 min. */
+const RATE = 10;
 /** Scenario A's floor of requests. */
 const MIN_REQUESTS = 10_000;
 /** The order service's payment TTL on this stack (900 s by default): how long an order may stay open. */
