@@ -44,14 +44,17 @@ const composeCmd = engine.available ? engine.compose : ['docker-compose'];
 /** SHOP_OPS_TAG reuses images already built under that tag (no build, not removed): for reruns while developing. */
 const PREBUILT = process.env.SHOP_OPS_TAG;
 const TAG = PREBUILT ?? `ops-${randomBytes(4).toString('hex')}`;
-/** Journeys per second (open model); ~4 requests per journey, so ≥ 10,000 requests take ~4–5 min. */
-const RATE = 10;
+/**
+ * Journeys per second (open model); ~3.7 requests per journey, so ≥ 10,000 requests take ~9 min. The rate
+ * is what a 2-core machine shared with other work sustains next to two replicas of four services.
+ */
+const RATE = 5;
 /** Scenario A's floor of requests. */
 const MIN_REQUESTS = 10_000;
 /** The order service's payment TTL on this stack (900 s by default): how long an order may stay open. */
 const PAYMENT_TTL_SECONDS = 45;
 const ADMIN = { username: 'admin', password: 'dev-only-admin-password' };
-const MIX = { browse: 8, search: 6, signup: 1, checkout: 5 };
+const MIX = { browse: 10, search: 6, signup: 1, checkout: 3 };
 const NON_FINAL = ['PENDING', 'AWAITING_PAYMENT'];
 
 type Inspect = {
@@ -164,7 +167,7 @@ describe.skipIf(!engine.available)('operating Shop: two replicas per service und
       durationMs: opts.maxMs,
       maxJourneys: Math.ceil((RATE * opts.maxMs) / 1000) * 2,
       mix: MIX,
-      users: 20,
+      users: 10,
       userPrefix: `ops${name}${randomBytes(2).toString('hex')}_`,
       thinkTime: { distribution: 'exponential', meanMs: 100, maxMs: 500 },
       requestTimeoutMs: 15_000,
@@ -305,7 +308,7 @@ describe.skipIf(!engine.available)('operating Shop: two replicas per service und
             }
           }
         },
-        { minRequests: MIN_REQUESTS, maxMs: 420_000 },
+        { minRequests: MIN_REQUESTS, maxMs: 900_000 },
       );
       settled = await settleOrders(result.orders, { target: gateway, admin: ADMIN, timeoutMs: 60_000 });
       console.log(
