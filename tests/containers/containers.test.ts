@@ -626,6 +626,45 @@ describe('compose and observability files', () => {
     expect(dashboard.panels.flatMap((p) => p.targets.map((t) => t.datasource.uid))).not.toContain(undefined);
   });
 
+  it('runs two replicas of exactly the four services with docker-compose.replicas.yml, publishing nothing more', () => {
+    const replicas = parse(readFileSync(path.join(repoRoot, 'docker-compose.replicas.yml'), 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(replicas.services).toEqual(
+      Object.fromEntries(SERVICES.map((s) => [`${s}-service`, { scale: 2 }])),
+    );
+    // Replicas need no fixed name or published port: the gateway finds them through Docker's DNS.
+    for (const svc of SERVICES) {
+      const s = composeFile.services[`${svc}-service`]!;
+      expect(s.container_name, svc).toBeUndefined();
+      expect(s.ports, svc).toBeUndefined();
+    }
+  });
+
+  it('lets the gateway resolve every replica per request and pass on only what is safe to send again', () => {
+    const conf = readFileSync(path.join(repoRoot, 'gateway/default.conf'), 'utf8');
+    expect(conf).toMatch(/^resolver 127\.0\.0\.11 valid=1s/m);
+    // Server level: nginx's own rule (a POST/PATCH moves on only when it was never sent).
+    expect(conf).toMatch(/^ {4}proxy_next_upstream error timeout http_503;$/m);
+    // non_idempotent only in the internal location that keyed POSTs and logins are rewritten to.
+    const nonIdempotent = conf.split('\n').filter((l) => /^\s*proxy_next_upstream .*non_idempotent/.test(l));
+    expect(nonIdempotent).toEqual(['        proxy_next_upstream error http_503 non_idempotent;']);
+    const replaySafe = /location \^~ \/_replay_safe\/ \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    expect(replaySafe).toMatch(/\binternal;/);
+    expect(replaySafe).toMatch(/non_idempotent/);
+    expect(conf).toMatch(/"~\^\(POST\|PATCH\):1:"\s+1;/);
+    expect(conf).toMatch(/"POST:0:\/api\/v1\/users\/login"\s+1;/);
+    // Every API location sends replay-safe requests there.
+    const lines = conf.split('\n');
+    for (const loc of ['users', '(products|categories)', 'orders', 'payments']) {
+      const at = lines.indexOf(`    location ~ ^/api/v1/${loc}(/|$) {`);
+      expect(at, loc).toBeGreaterThan(0);
+      expect(lines.slice(at + 1, at + 4), loc).toContain(
+        '        if ($shop_replay_safe) { rewrite ^ /_replay_safe$uri last; }',
+      );
+    }
+  });
+
   it('gives each service the stop_grace_period of its terminationGracePeriodSeconds and a shorter kit deadline', () => {
     for (const svc of SERVICES) {
       const s = composeFile.services[`${svc}-service`] as {

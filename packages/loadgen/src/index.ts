@@ -21,4 +21,4 @@ export {
 export { type SettleOrdersOptions, settleOrders } from './orders.js';
 export { parseThinkTime, type ThinkTime } from './random.js';
 export { progressLine, summaryTable } from './report.js';
-export type { ErrorSample, Outcome, StatusKey, StepStats } from './stats.js';
+export type { ErrorSample, LoadTotals, Outcome, StatusKey, StepStats } from './stats.js';

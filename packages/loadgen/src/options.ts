@@ -1,5 +1,5 @@
 import type { ThinkTime } from './random.js';
-import type { ErrorSample, Outcome, StatusKey, StepStats } from './stats.js';
+import type { ErrorSample, LoadTotals, Outcome, StatusKey, StepStats } from './stats.js';
 
 export const JOURNEYS = ['browse', 'search', 'signup', 'checkout', 'cancel', 'restock'] as const;
 export type JourneyName = (typeof JOURNEYS)[number];
@@ -154,7 +154,7 @@ export interface LoadResult {
   journeys: JourneyCounts & { dropped: number; byJourney: Record<string, JourneyCounts> };
   /** Per step (`journey.step`, in first-seen order), including `setup.*` and the synthetic `*.settled`. */
   steps: Record<string, StepStats>;
-  totals: { requests: number; statusCounts: Record<StatusKey, number>; errors: number; expected: number };
+  totals: LoadTotals;
   orders: PlacedOrder[];
   ordersByStatus: Record<string, number>;
   errorSamples: ErrorSample[];

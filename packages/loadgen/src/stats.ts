@@ -15,6 +15,8 @@ export interface StepStats {
   count: number;
   statusCounts: Record<StatusKey, number>;
   errors: number;
+  /** The errors per status key (`"500"`, `network`, `timeout`, …): which answers failed. */
+  errorCounts: Record<StatusKey, number>;
   /** Responses the classifier tolerated (e.g. 503 + Retry-After during a planned outage). */
   expected: number;
   p50: number;
@@ -30,6 +32,16 @@ export interface ErrorSample {
   /** problem+json `detail`/`code` or the network error message, trimmed. */
   detail: string;
   atMs: number;
+}
+
+/** Totals over a run: HTTP requests and their statuses; errors (per status) and tolerated answers. */
+export interface LoadTotals {
+  requests: number;
+  statusCounts: Record<StatusKey, number>;
+  errors: number;
+  /** Errors per status key, synthetic steps included (`timeout` of an order that never settled). */
+  errorCounts: Record<StatusKey, number>;
+  expected: number;
 }
 
 /** Figures of one progress interval (for the live line). */
@@ -61,14 +73,17 @@ const round = (us: number) => Math.round(us / 100) / 10;
 class StepRecorder {
   readonly histogram = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   readonly statusCounts: Record<StatusKey, number> = {};
+  readonly errorCounts: Record<StatusKey, number> = {};
   errors = 0;
   expected = 0;
 
   record(status: StatusKey, outcome: Outcome, micros: number): void {
     this.histogram.recordValue(Math.max(1, Math.round(micros)));
     this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
-    if (outcome === 'error') this.errors++;
-    else if (outcome === 'expected') this.expected++;
+    if (outcome === 'error') {
+      this.errors++;
+      this.errorCounts[status] = (this.errorCounts[status] ?? 0) + 1;
+    } else if (outcome === 'expected') this.expected++;
   }
 
   stats(): StepStats {
@@ -78,6 +93,7 @@ class StepRecorder {
       count: h.totalCount,
       statusCounts: { ...this.statusCounts },
       errors: this.errors,
+      errorCounts: { ...this.errorCounts },
       expected: this.expected,
       p50: empty ? 0 : round(h.getValueAtPercentile(50)),
       p95: empty ? 0 : round(h.getValueAtPercentile(95)),
@@ -149,8 +165,9 @@ export class Recorder {
   }
 
   /** Requests and statuses over every HTTP step; errors and expected also over synthetic steps. */
-  totals(): { requests: number; statusCounts: Record<StatusKey, number>; errors: number; expected: number } {
+  totals(): LoadTotals {
     const statusCounts: Record<StatusKey, number> = {};
+    const errorCounts: Record<StatusKey, number> = {};
     let requests = 0;
     let errors = 0;
     let expected = 0;
@@ -158,10 +175,11 @@ export class Recorder {
       const s = rec.stats();
       errors += s.errors;
       expected += s.expected;
+      for (const [k, n] of Object.entries(s.errorCounts)) errorCounts[k] = (errorCounts[k] ?? 0) + n;
       if (this.synthetic.has(name)) continue;
       requests += s.count;
       for (const [k, n] of Object.entries(s.statusCounts)) statusCounts[k] = (statusCounts[k] ?? 0) + n;
     }
-    return { requests, statusCounts, errors, expected };
+    return { requests, statusCounts, errors, errorCounts, expected };
   }
 }

@@ -57,6 +57,8 @@ describe('runLoad', () => {
     expect(failed.passed).toBe(false);
     expect(failed.totals.errors).toBe(10);
     expect(failed.steps['browse.product']!.statusCounts).toEqual({ '500': 10 });
+    expect(failed.steps['browse.product']!.errorCounts).toEqual({ '500': 10 });
+    expect(failed.totals.errorCounts).toEqual({ '500': 10 });
     expect(failed.journeys.failed).toBe(10);
     expect(failed.errorSamples[0]).toMatchObject({ step: 'browse.product', status: '500' });
     expect(failed.errorSamples[0]!.detail).toMatch(/GET \/api\/v1\/products\/\d+: boom/);
@@ -76,6 +78,7 @@ describe('runLoad', () => {
     expect(result.totals.errors).toBe(0);
     expect(result.totals.expected).toBe(2);
     expect(result.steps['browse.product']!.statusCounts['503']).toBe(2);
+    expect(result.totals.errorCounts).toEqual({});
     expect(result.journeys.completed).toBe(4);
   });
 
@@ -92,6 +95,7 @@ describe('runLoad', () => {
     expect(result.journeys.started + result.journeys.dropped).toBe(12);
     expect(result.steps['arrivals.dropped']!.count).toBe(result.journeys.dropped);
     expect(result.totals.errors).toBe(result.journeys.dropped);
+    expect(result.totals.errorCounts).toEqual({ dropped: result.journeys.dropped });
     expect(result.passed).toBe(false);
   });
 

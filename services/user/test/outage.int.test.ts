@@ -86,6 +86,23 @@ describe('user service during dependency outages (real process)', () => {
     expect(service.logCount('gRPC call failed')).toBe(0);
   });
 
+  it('does not count logins that got 503 during a PostgreSQL outage against the login limit', async () => {
+    const body = newUser();
+    expect((await post('/api/v1/users', body)).status).toBe(201);
+    await service.deps.postgres.stop();
+    // More attempts than the per-name limit (5), each without a verdict on the password.
+    for (let i = 0; i < 7; i++)
+      await expectUnavailable(
+        await post('/api/v1/users/login', { username: body.username, password: body.password }),
+      );
+    await service.deps.postgres.start();
+    const login = await pollUntil(
+      () => post('/api/v1/users/login', { username: body.username, password: body.password }),
+      (r) => r.status !== 503,
+    );
+    expect(login.status).toBe(200);
+  });
+
   it('answers login 503 while Redis (sessions, login limits) is cut, keeps serving what needs no Redis, and recovers', async () => {
     const body = newUser();
     expect((await post('/api/v1/users', body)).status).toBe(201);

@@ -161,6 +161,48 @@ describe('createHttpClient', () => {
     expect(server.hits).toBe(1);
   });
 
+  it('retries a POST without a key after a 503 SERVICE.DRAINING (answered before any work)', async () => {
+    server = await startServer();
+    server.behave((_req, res) =>
+      server.hits === 1
+        ? json(res, 503, { code: 'SERVICE.DRAINING', title: 'Service draining' })
+        : json(res, 201, { ok: true }),
+    );
+    const res = await client().request({ method: 'POST', path: '/orders', body: {} });
+    expect(res.status).toBe(201);
+    expect(server.hits).toBe(2);
+  });
+
+  it('retries a POST without a key after a refused connection (nothing was sent)', async () => {
+    server = await startServer();
+    server.behave((_req, res) => json(res, 201, { ok: true }));
+    let calls = 0;
+    const refusingOnce: typeof fetch = (input, init) => {
+      calls++;
+      if (calls === 1)
+        return Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+          }),
+        );
+      return fetch(input, init);
+    };
+    const res = await client({ fetch: refusingOnce }).request({ method: 'POST', path: '/orders', body: {} });
+    expect(res.status).toBe(201);
+    expect(calls).toBe(2);
+    expect(server.hits).toBe(1);
+  });
+
+  it('does not retry a POST without a key after a connection reset (it may have been processed)', async () => {
+    server = await startServer();
+    server.behave((req) => req.socket.destroy());
+    const err = await client()
+      .request({ method: 'POST', path: '/orders', body: {} })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(server.hits).toBe(1);
+  });
+
   it('retries a POST that carries an Idempotency-Key, up to SERVICE_RETRY extra attempts', async () => {
     server = await startServer();
     server.behave((_req, res) => json(res, 502, {}));

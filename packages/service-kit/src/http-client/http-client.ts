@@ -78,10 +78,17 @@ class UpstreamFailure extends Error {
     message: string,
     readonly label: string,
     readonly response?: HttpResponse<unknown>,
+    /** Nothing was done upstream (connection refused, or 503 `SERVICE.DRAINING`): any method may be sent again. */
+    readonly notProcessed = false,
   ) {
     super(message);
   }
 }
+
+/** The connection was refused: the request never left this process. */
+const connectionRefused = (err: unknown) =>
+  (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ||
+  (err as { code?: string }).code === 'ECONNREFUSED';
 
 // The undici auto-instrumentation listens here and injects traceparent itself (with its client span
 // as parent). Injecting as well would send two traceparent values, which receivers discard.
@@ -210,12 +217,18 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
           ? `${upstream} did not answer within ${req.timeoutMs ?? timeoutMs} ms`
           : `${upstream} unreachable: ${(err as Error).message}`,
         label,
+        undefined,
+        !timedOut && connectionRefused(err),
       );
     }
     observe(String(res.status));
     const response = { status: res.status, body, headers: res.headers };
-    if (res.status >= 500)
-      throw new UpstreamFailure(`${upstream} answered ${res.status}`, String(res.status), response);
+    if (res.status >= 500) {
+      // A replica that is shutting down answers 503 SERVICE.DRAINING before doing any work.
+      const draining =
+        res.status === 503 && (body as { code?: unknown } | undefined)?.code === 'SERVICE.DRAINING';
+      throw new UpstreamFailure(`${upstream} answered ${res.status}`, String(res.status), response, draining);
+    }
     return response;
   };
 
@@ -269,7 +282,8 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
             });
           }
           if (!(err instanceof UpstreamFailure)) throw err;
-          if (n < maxAttempts) {
+          // Another attempt (with another replica behind the name) is safe when nothing was processed.
+          if (n < maxAttempts || (err.notProcessed && n < retries + 1)) {
             // Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2^n)).
             const delay = Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** (n - 1)));
             kit.logger?.debug(

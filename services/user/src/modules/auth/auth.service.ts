@@ -69,11 +69,21 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       }
       // Counted before the password is checked: a burst cannot outrun the limit (429 past it).
       await limiter.beginAttempt(login, clientIp);
-      const user = await users.findByLogin(login);
-      // Unknown users still pay for one argon2 verification, so timing does not tell them apart.
-      const ok = user
-        ? await passwords.verify(user.passwordHash, input.password)
-        : await passwords.verifyAgainstDummy(input.password);
+      let user: Awaited<ReturnType<typeof users.findByLogin>>;
+      let ok: boolean;
+      try {
+        user = await users.findByLogin(login);
+        // Unknown users still pay for one argon2 verification, so timing does not tell them apart.
+        ok = user
+          ? await passwords.verify(user.passwordHash, input.password)
+          : await passwords.verifyAgainstDummy(input.password);
+      } catch (err) {
+        // No verdict on the password (the database is down: 503): the attempt is not a failure.
+        await limiter.cancelAttempt(login, clientIp).catch((cancelErr: unknown) => {
+          logger.warn({ err: cancelErr }, 'could not give back a login attempt that ended without a verdict');
+        });
+        throw err;
+      }
       if (!user || !ok) throw invalidCredentials();
       await limiter.recordSuccess(login, clientIp);
       if (passwords.needsRehash(user.passwordHash)) {

@@ -28,6 +28,11 @@ export interface LoginLimiter {
   beginAttempt(login: string, ip: string): Promise<void>;
   /** The attempt succeeded: the name starts from zero, the address gets its attempt back. */
   recordSuccess(login: string, ip: string): Promise<void>;
+  /**
+   * The attempt ended without a verdict on the password (a dependency failed: 503): the name and the
+   * address get their attempt back, so an outage does not lock accounts out once it is over.
+   */
+  cancelAttempt(login: string, ip: string): Promise<void>;
 }
 
 // Login names are user input of up to 254 characters; hashing keeps keys short and uniform.
@@ -79,6 +84,9 @@ export function createLoginLimiter(redis: Redis, limits: LoginLimits): LoginLimi
     },
     async recordSuccess(login, ip) {
       await withSessionStore(() => Promise.all([byLogin.delete(loginKey(login)), byIp.reward(ip, 1)]));
+    },
+    async cancelAttempt(login, ip) {
+      await withSessionStore(() => Promise.all([byLogin.reward(loginKey(login), 1), byIp.reward(ip, 1)]));
     },
   };
 }
