@@ -79,6 +79,9 @@ export function npmCaFile(): string | undefined {
   } catch {
     // npm without a cafile setting
   }
+  // Last: the host's own bundle (Debian), which holds the registry CA on machines that need one and is
+  // only public CAs elsewhere — harmless as extra CAs, and it does not depend on the caller's env.
+  candidates.push('/etc/ssl/certs/ca-certificates.crt');
   return candidates.find(
     (c) => c && c !== 'null' && c !== 'undefined' && existsSync(c) && readFileSync(c).length > 0,
   );
