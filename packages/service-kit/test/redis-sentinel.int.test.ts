@@ -162,7 +162,14 @@ describe('Redis through Sentinel (REDIS_SENTINELS)', () => {
 
       const sentinel = direct(ports.sentinel, sentinelPassword);
       try {
-        expect(await sentinel.call('SENTINEL', 'FAILOVER', masterName)).toBe('OK');
+        // A replica the Sentinel has just listed may not count as promotable yet (its INFO not refreshed
+        // recently enough): FAILOVER answers NOGOODSLAVE then, so ask again, bounded (20 s).
+        expect(
+          await eventually(async () => (await sentinel.call('SENTINEL', 'FAILOVER', masterName)) as string, {
+            attempts: 200,
+            intervalMs: 100,
+          }),
+        ).toBe('OK');
       } finally {
         sentinel.disconnect();
       }
