@@ -126,6 +126,7 @@ export {
   createBackgroundLoop,
   sleepUnlessAborted,
 } from './resilience/background-loop.js';
+export { type BackgroundWorker, startWorkers } from './resilience/background-worker.js';
 export {
   DEPENDENCY_UNAVAILABLE,
   type DependencyFailure,
