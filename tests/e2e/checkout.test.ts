@@ -1,7 +1,7 @@
+import { userGrpcClient } from '@shop/testing';
 // The cross-service journey of the issue, against all four services running as real processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, mapLimit } from './support/client.js';
-import { userGrpc } from './support/grpc.js';
 import { ADMIN, INTERNAL_API_TOKEN, type Stack, startStack } from './support/stack.js';
 
 const ORDER_TTL_SECONDS = 20;
@@ -141,7 +141,7 @@ describe('checkout across user, product, order and payment', () => {
   });
 
   it('the user service answers gRPC health (SERVING) and VerifyToken on its gRPC port', async () => {
-    const grpc = userGrpc(stack.userGrpcPort);
+    const grpc = userGrpcClient(stack.userGrpcPort);
     try {
       expect(await grpc.call('grpc.health.v1.Health', 'Check', { service: '' })).toEqual({
         status: 'SERVING',

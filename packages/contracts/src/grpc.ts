@@ -10,6 +10,19 @@ export const USER_SERVICE_PROTO = 'shop/user/v1/user.proto';
 /** Fully qualified name of the user service, as health checks and metrics name it. */
 export const USER_SERVICE_NAME = 'shop.user.v1.UserService';
 
+/**
+ * How every Shop process loads the protos (@grpc/proto-loader options): field names as written,
+ * int64 as numbers, enums as their names, defaults filled in. Server, clients and tests share it so
+ * they decode messages alike.
+ */
+export const PROTO_LOADER_OPTIONS = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
 /** The standard gRPC health-checking protocol, relative to `PROTO_ROOT`. */
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 

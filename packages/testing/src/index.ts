@@ -32,3 +32,4 @@ export {
   type TestTokenIssuer,
   type TestTokenIssuerOptions,
 } from './token-issuer.js';
+export { grpcFailure, type UserGrpcClient, userGrpcClient } from './user-grpc.js';

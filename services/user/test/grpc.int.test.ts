@@ -1,11 +1,16 @@
 // The user service's gRPC listener over a real loopback socket: UserService.VerifyToken and the
 // standard health service (Check and Watch following readiness), its metrics and its graceful shutdown.
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { startTcpProxy, type TcpProxy } from '@shop/testing';
+import {
+  grpcFailure,
+  startTcpProxy,
+  type TcpProxy,
+  type UserGrpcClient,
+  userGrpcClient,
+} from '@shop/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGrpcServer } from '../src/grpc/grpc-server.js';
 import { loadSigningKeys } from '../src/modules/auth/signing-keys.js';
-import { type GrpcTestClient, grpcClient, grpcFailure } from './grpc-client.js';
 import {
   AUDIENCE,
   ISSUER,
@@ -29,10 +34,10 @@ async function grpcFor(app: RunningUserApp, options: { healthWatchIntervalMs?: n
     ...options,
   });
   const port = await server.listen(0, '127.0.0.1');
-  return { server, port, client: grpcClient(port) };
+  return { server, port, client: userGrpcClient(port) };
 }
 
-let grpc: GrpcTestClient;
+let grpc: UserGrpcClient;
 beforeAll(async () => {
   grpc = (await grpcFor(running)).client;
 });
@@ -113,7 +118,7 @@ describe('grpc.health.v1.Health', () => {
   describe('following readiness', () => {
     let proxy: TcpProxy;
     let app: RunningUserApp;
-    let client: GrpcTestClient;
+    let client: UserGrpcClient;
     beforeAll(async () => {
       const db = new URL(running.env.db.url);
       proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port || 5432) });
@@ -180,7 +185,7 @@ describe('grpc.health.v1.Health', () => {
     expect((await inFlight).role).toBe('customer');
     await closing;
 
-    const after = grpcClient(port);
+    const after = userGrpcClient(port);
     try {
       expect((await grpcFailure(after.check())).code).toBe(GrpcStatus.UNAVAILABLE);
     } finally {

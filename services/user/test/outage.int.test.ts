@@ -3,10 +3,9 @@
 // dependency, and everything works again once the proxy forwards again — without a restart.
 import { fileURLToPath } from 'node:url';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { getFreePort, pollUntil } from '@shop/testing';
+import { getFreePort, grpcFailure, pollUntil, type UserGrpcClient, userGrpcClient } from '@shop/testing';
 import { expectUnavailable, useServiceBehindProxies } from '@shop/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GrpcTestClient, grpcClient, grpcFailure } from './grpc-client.js';
 import { createUserTestEnv, newUser } from './harness.js';
 
 let grpcPort: number;
@@ -26,10 +25,10 @@ const service = useServiceBehindProxies(
   },
 );
 let url: string;
-let grpc: GrpcTestClient;
+let grpc: UserGrpcClient;
 beforeAll(() => {
   url = service.app.url;
-  grpc = grpcClient(grpcPort);
+  grpc = userGrpcClient(grpcPort);
 });
 afterAll(() => grpc?.close());
 
