@@ -35,3 +35,6 @@ export const orderConfigSchema = baseConfigSchema.extend({
 });
 
 export type OrderConfig = z.output<typeof orderConfigSchema>;
+
+/** The PostgreSQL schema of the order service: migrations, repository, outbox and the test harness. */
+export const DB_SCHEMA = 'orders';

@@ -1,12 +1,12 @@
-import { OutboxRelay, type StreamConsumer } from '@shop/events';
-import { createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
+import { OutboxRelay } from '@shop/events';
+import { type BackgroundWorker, createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { ORDERS_SCHEMA } from './app.js';
+import { DB_SCHEMA } from './config.js';
 import type { OrdersService } from './modules/orders/orders.service.js';
 import { createPaymentEventsConsumer } from './modules/orders/payment-events.consumer.js';
 
-export interface OrderWorkersOptions {
+export interface OrderWorkersDeps {
   kit: ServiceKit;
   pool: pg.Pool;
   redis: Redis;
@@ -16,50 +16,39 @@ export interface OrderWorkersOptions {
   events: { claimIdleMs: number; reclaimIntervalMs: number; maxDeliveries: number };
 }
 
-export interface OrderWorkers {
-  relay: OutboxRelay;
-  consumer: StreamConsumer;
-  stop(): Promise<void>;
-}
-
 /**
- * Relay of order events, the payment-events consumer and the expiry sweeper; all replica-safe, and
- * all outlive PostgreSQL/Redis outages (logged once, retried with backoff, resumed on recovery).
+ * The payment-events consumer, the relay of order events and the expiry sweeper, in start order
+ * (`startWorkers` stops them in reverse); all replica-safe, and all outlive PostgreSQL/Redis
+ * outages (logged once, retried with backoff, resumed on recovery).
  */
-export async function startWorkers(o: OrderWorkersOptions): Promise<OrderWorkers> {
-  const relay = new OutboxRelay({
-    pool: o.pool,
-    redis: o.redis,
-    schema: ORDERS_SCHEMA,
-    pollIntervalMs: o.outboxPollIntervalMs,
-    logger: o.kit.logger,
-    registry: o.kit.registry,
-  });
+export function createWorkers(deps: OrderWorkersDeps): BackgroundWorker[] {
+  const { kit, pool, redis, orders } = deps;
   const consumer = createPaymentEventsConsumer({
-    kit: o.kit,
-    pool: o.pool,
-    redis: o.redis,
-    orders: o.orders,
-    schema: ORDERS_SCHEMA,
-    ...o.events,
+    kit,
+    pool,
+    redis,
+    orders,
+    schema: DB_SCHEMA,
+    ...deps.events,
+  });
+  const relay = new OutboxRelay({
+    pool,
+    redis,
+    schema: DB_SCHEMA,
+    pollIntervalMs: deps.outboxPollIntervalMs,
+    logger: kit.logger,
+    registry: kit.registry,
   });
   const sweeper = createBackgroundLoop({
     name: 'order expiry sweeper',
-    logger: o.kit.logger,
-    intervalMs: o.sweepIntervalMs,
+    logger: kit.logger,
+    intervalMs: deps.sweepIntervalMs,
     delayFirstRun: true,
-    run: () => o.orders.expireDue(),
+    run: () => orders.expireDue(),
   });
-  await consumer.start();
-  relay.start();
-  sweeper.start();
-  return {
-    relay,
-    consumer,
-    async stop() {
-      await sweeper.stop();
-      await consumer.stop();
-      await relay.stop();
-    },
-  };
+  return [
+    { name: 'payment-events consumer', start: () => consumer.start(), stop: () => consumer.stop() },
+    { name: 'order outbox relay', start: () => relay.start(), stop: () => relay.stop() },
+    { name: 'order expiry sweeper', start: () => sweeper.start(), stop: () => sweeper.stop() },
+  ];
 }

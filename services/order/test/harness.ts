@@ -1,4 +1,4 @@
-import { bootstrapService, type ServiceKit } from '@shop/service-kit';
+import { type BackgroundWorker, bootstrapService, type ServiceKit, startWorkers } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import {
   createTestEnvironment,
@@ -11,9 +11,10 @@ import {
 import { useTestApp } from '@shop/testing/vitest';
 import type pg from 'pg';
 import { type ComposedOrderService, composeOrderService } from '../src/compose.js';
-import { orderConfigSchema } from '../src/config.js';
-import { IdempotencyStore } from '../src/modules/orders/idempotency.store.js';
-import { OrdersRepository } from '../src/modules/orders/orders.repository.js';
+import { DB_SCHEMA, orderConfigSchema } from '../src/config.js';
+import { checkoutFingerprint } from '../src/modules/orders/checkout.fingerprint.js';
+import { createOrdersRepository } from '../src/modules/orders/orders.repository.js';
+import { createWorkers, type OrderWorkersDeps } from '../src/workers.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
@@ -30,7 +31,7 @@ export function createOrderTestEnv(
 }
 
 export function migrateOrders(url: string) {
-  return runMigrations({ connectionString: url, schema: 'orders', dir: MIGRATIONS });
+  return runMigrations({ connectionString: url, schema: DB_SCHEMA, dir: MIGRATIONS });
 }
 
 /**
@@ -65,7 +66,7 @@ export async function startOrderApp(
     env: await orderServiceEnv(env, extra),
     inProcess: true,
   });
-  const composed = composeOrderService(service, TEST_VERSION);
+  const composed = await composeOrderService(service, TEST_VERSION);
   const listening = await listenOnLoopback(service.kit, composed.server, { redis: composed.redis });
   return { ...composed, ...listening, kit: service.kit };
 }
@@ -109,7 +110,24 @@ export async function orderApi(running: RunningOrderApp & { env: OrderTestEnv })
     });
 }
 
-const repo = new OrdersRepository();
+/**
+ * The service's workers with test timings, started like main.ts starts them (`startWorkers`: in
+ * order) and stopped by `stop()` in reverse order, as the kit's shutdown would.
+ */
+export async function startTestWorkers(
+  running: RunningOrderApp,
+  timings: Pick<OrderWorkersDeps, 'outboxPollIntervalMs' | 'sweepIntervalMs' | 'events'>,
+): Promise<{ stop(): Promise<void> }> {
+  const stops: (() => unknown)[] = [];
+  const workers: BackgroundWorker[] = createWorkers({ ...running, ...timings });
+  await startWorkers({ onShutdown: (_name, hook) => void stops.unshift(hook) }, workers);
+  return {
+    async stop() {
+      for (const stop of stops) await stop();
+    },
+  };
+}
+
 let seeded = 0;
 export type SeedStatus = 'AWAITING_PAYMENT' | 'PAID' | 'PENDING';
 /** The request every seeded order stands for: `{"product_id":1,"quantity":2}` (priced 2 × 1250 USD). */
@@ -125,20 +143,20 @@ export async function seedOrder(
   o: { userId: string; status: SeedStatus; expiresInMs?: number; idempotencyKey?: string },
 ): Promise<string> {
   const id = `7a000000-0000-4000-8000-${String(++seeded).padStart(12, '0')}`;
+  const repo = createOrdersRepository(pool);
   const items = [{ product_id: SEEDED_REQUEST.product_id, quantity: SEEDED_REQUEST.quantity }];
-  await repo.insertPending(pool, {
+  await repo.insertPending({
     id,
     userId: o.userId,
     paymentMethod: 'tok_success',
     idempotencyKey: o.idempotencyKey ?? null,
-    // What OrdersService.place fingerprints, so the same key and body resume this order.
-    requestHash: IdempotencyStore.fingerprint({ items, payment_method: 'tok_success' }),
+    // What the checkout fingerprints, so the same key and body resume this order.
+    requestHash: checkoutFingerprint({ items, payment_method: 'tok_success' }),
     expiresAt: new Date(Date.now() + (o.expiresInMs ?? 900_000)),
     items,
   });
   if (o.status !== 'PENDING') {
     await repo.markPriced(
-      pool,
       id,
       [{ product_id: 1, quantity: 2, unit_price: 1250, line_total: 2500, name: 'Mug', sku: 'MUG-1' }],
       2500,
@@ -146,7 +164,7 @@ export async function seedOrder(
     );
   }
   if (o.status === 'PAID')
-    await repo.transition(pool, id, ['AWAITING_PAYMENT'], 'PAID', {
+    await repo.transition(id, ['AWAITING_PAYMENT'], 'PAID', {
       paymentId: '5e000000-0000-4000-8000-000000000001',
     });
   return id;
@@ -162,5 +180,5 @@ export async function outboxTypes(pool: pg.Pool, orderId: string): Promise<strin
 }
 
 export async function orderStatus(pool: pg.Pool, orderId: string): Promise<string | undefined> {
-  return (await repo.findById(pool, orderId))?.status;
+  return (await createOrdersRepository(pool).findById(orderId))?.status;
 }

@@ -2,9 +2,8 @@ import { EVENT_STREAMS } from '@shop/contracts';
 import { Outbox, streamKey } from '@shop/events';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ORDERS_SCHEMA } from '../src/app.js';
-import { IdempotencyStore } from '../src/modules/orders/idempotency.store.js';
-import { startWorkers } from '../src/workers.js';
+import { DB_SCHEMA } from '../src/config.js';
+import { createIdempotencyStore } from '../src/modules/orders/idempotency.store.js';
 import {
   ALICE,
   BOB,
@@ -14,6 +13,7 @@ import {
   outboxTypes as outboxTypesIn,
   type SeedStatus,
   seedOrder as seedOrderIn,
+  startTestWorkers,
   useOrderApp,
 } from './harness.js';
 
@@ -100,7 +100,7 @@ describe('POST /api/v1/orders validation', () => {
 
 describe('idempotency store', () => {
   it('gives the key to one request, answers in-progress to the rest, then replays or reports a mismatch', async () => {
-    const store = new IdempotencyStore(running.redis, 60);
+    const store = createIdempotencyStore(running.redis, 60);
     const results = await Promise.all(Array.from({ length: 20 }, () => store.begin('u1', 'k', 'fp')));
     expect(results.filter((r) => r.kind === 'started')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'in_progress')).toHaveLength(19);
@@ -163,7 +163,7 @@ describe('reading and cancelling', () => {
 
 describe('payment callbacks and expiry', () => {
   async function publishPaymentEvent(type: string, data: Record<string, unknown>) {
-    const outbox = new Outbox(ORDERS_SCHEMA); // a test-only producer writing straight to the stream
+    const outbox = new Outbox(DB_SCHEMA); // a test-only producer writing straight to the stream
     const client = await running.pool.connect();
     try {
       await client.query('BEGIN');
@@ -201,8 +201,7 @@ describe('payment callbacks and expiry', () => {
   }
 
   it('marks orders PAID / PAYMENT_FAILED / REFUNDED from payment events, each event applied once', async () => {
-    const workers = await startWorkers({
-      ...running,
+    const workers = await startTestWorkers(running, {
       outboxPollIntervalMs: 20,
       sweepIntervalMs: 60_000,
       events: { claimIdleMs: 1000, reclaimIntervalMs: 1000, maxDeliveries: 3 },

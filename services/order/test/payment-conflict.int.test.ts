@@ -6,7 +6,6 @@ import { runMigrations } from '@shop/service-kit/migrate';
 import { type ServiceProcess, startServiceProcess, stopAllServiceProcesses } from '@shop/testing';
 import { useFileFixture } from '@shop/testing/vitest';
 import { afterAll, expect, it } from 'vitest';
-import { startWorkers } from '../src/workers.js';
 import {
   ALICE,
   createOrderTestEnv,
@@ -18,6 +17,7 @@ import {
   SEEDED_REQUEST,
   seedOrder,
   startOrderApp,
+  startTestWorkers,
 } from './harness.js';
 
 // The sibling workspace, run from its sources like `npm run dev` does (no build needed).
@@ -99,8 +99,7 @@ it('keeps an order AWAITING_PAYMENT on a 409 from the payment service and settle
   expect(await outboxTypes(order.pool, orderId)).toEqual([]);
 
   // payment.succeeded of the captured payment (published by the payment process's relay) pays it.
-  const workers = await startWorkers({
-    ...order,
+  const workers = await startTestWorkers(order, {
     outboxPollIntervalMs: 50,
     sweepIntervalMs: 60_000,
     events: { claimIdleMs: 1000, reclaimIntervalMs: 500, maxDeliveries: 3 },

@@ -1,4 +1,8 @@
-import type { Db } from '@shop/service-kit';
+import { EVENT_STREAMS } from '@shop/contracts';
+import { type NewEvent, Outbox } from '@shop/events';
+import { type Db, withTransaction } from '@shop/service-kit';
+import type pg from 'pg';
+import { DB_SCHEMA } from '../../config.js';
 
 export type OrderStatus =
   | 'PENDING'
@@ -46,158 +50,224 @@ export interface PricedLine {
   sku: string;
 }
 
-const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
-  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
+export interface NewOrder {
+  id: string;
+  userId: string;
+  paymentMethod: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  expiresAt: Date;
+  items: { product_id: number; quantity: number }[];
+}
 
-/** SQL of orders and order lines (schema `orders`). */
-export class OrdersRepository {
+/** An event of an order, written to `orders.outbox` in the transaction of the state change. */
+export type OrderEvent = Omit<NewEvent<Record<string, unknown>>, 'stream'>;
+
+/**
+ * SQL of orders, order lines and their outbox (schema `orders`). Built on the pool, every method is
+ * its own unit of work; `transaction(work)` hands `work` the same repository bound to one
+ * transaction, so a state change and its event commit together.
+ */
+export interface OrdersRepository {
   /** Inserts a PENDING order with its lines; undefined when (user, idempotency key) already exists. */
-  async insertPending(
-    db: Db,
-    o: {
-      id: string;
-      userId: string;
-      paymentMethod: string;
-      idempotencyKey: string | null;
-      requestHash: string;
-      expiresAt: Date;
-      items: { product_id: number; quantity: number }[];
-    },
-  ): Promise<OrderRow | undefined> {
-    const { rows } = await db.query<OrderRow>(
-      `INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
-       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING
-       RETURNING ${O}`,
-      [o.id, o.userId, o.paymentMethod, o.idempotencyKey, o.requestHash, o.expiresAt],
-    );
-    if (!rows[0]) return undefined;
-    await db.query(
-      `INSERT INTO orders.order_items (order_id, product_id, quantity)
-       SELECT $1, p, q FROM unnest($2::bigint[], $3::int[]) AS t(p, q)`,
-      [o.id, o.items.map((i) => i.product_id), o.items.map((i) => i.quantity)],
-    );
-    return rows[0];
-  }
-
-  async findById(db: Db, id: string, forUpdate = false): Promise<OrderRow | undefined> {
-    const { rows } = await db.query<OrderRow>(
-      `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
-    return rows[0];
-  }
-
-  async findByIdempotencyKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
-    const { rows } = await db.query<OrderRow>(
-      `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
-      [userId, key],
-    );
-    return rows[0];
-  }
-
-  async items(db: Db, orderIds: string[]): Promise<OrderItemRow[]> {
-    if (orderIds.length === 0) return [];
-    const { rows } = await db.query<OrderItemRow>(
-      `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
-         FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, product_id`,
-      [orderIds],
-    );
-    return rows;
-  }
-
+  insertPending(order: NewOrder): Promise<OrderRow | undefined>;
+  findById(id: string, options?: { forUpdate?: boolean }): Promise<OrderRow | undefined>;
+  findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined>;
+  items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
-  async listByUser(
-    db: Db,
-    userId: string,
-    limit: number,
-    after?: { createdAt: Date; id: string },
-  ): Promise<OrderRow[]> {
-    const { rows } = await db.query<OrderRow>(
-      after
-        ? `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND (created_at, id) < ($3, $4)
-            ORDER BY created_at DESC, id DESC LIMIT $2`
-        : `SELECT ${O} FROM orders.orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-      after ? [userId, limit, after.createdAt, after.id] : [userId, limit],
-    );
-    return rows;
-  }
-
-  /** Stores the reserved prices and moves PENDING → AWAITING_PAYMENT. */
-  async markPriced(
-    db: Db,
-    id: string,
-    lines: PricedLine[],
-    total: number,
-    currency: string,
-  ): Promise<boolean> {
-    const res = await db.query(
-      `UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
-        WHERE id = $1 AND status = 'PENDING'`,
-      [id, total, currency],
-    );
-    if (res.rowCount !== 1) return false;
-    for (const l of lines) {
-      await db.query(
-        `UPDATE orders.order_items SET unit_price = $3, line_total = $4, name = $5, sku = $6, quantity = $7
-          WHERE order_id = $1 AND product_id = $2`,
-        [id, l.product_id, l.unit_price, l.line_total, l.name, l.sku, l.quantity],
-      );
-    }
-    return true;
-  }
-
-  async setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {
-    await db.query(
-      'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
-      [id, paymentId],
-    );
-  }
-
+  listByUser(userId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<OrderRow[]>;
+  /** Stores the reserved prices and moves PENDING → AWAITING_PAYMENT; false when it was not PENDING. */
+  markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<boolean>;
+  setPaymentId(id: string, paymentId: string): Promise<void>;
   /** Conditional transition: only from one of `from`; returns the updated row or undefined. */
-  async transition(
-    db: Db,
+  transition(
     id: string,
     from: OrderStatus[],
     to: OrderStatus,
-    extra: { paymentId?: string; failureReason?: string } = {},
-  ): Promise<OrderRow | undefined> {
-    const { rows } = await db.query<OrderRow>(
-      `UPDATE orders.orders
-          SET status = $3,
-              payment_id = COALESCE($4, payment_id),
-              failure_reason = COALESCE($5, failure_reason),
-              paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
-              cancelled_at = CASE WHEN $3 IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
-              updated_at = now()
-        WHERE id = $1 AND status = ANY($2::text[])
-        RETURNING ${O}`,
-      [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
-    );
-    return rows[0];
-  }
-
-  async setFailureReason(db: Db, id: string, reason: string): Promise<void> {
-    await db.query('UPDATE orders.orders SET failure_reason = $2, updated_at = now() WHERE id = $1', [
-      id,
-      reason,
-    ]);
-  }
-
+    extra?: { paymentId?: string; failureReason?: string },
+  ): Promise<OrderRow | undefined>;
+  setFailureReason(id: string, reason: string): Promise<void>;
   /** Deletes an order that never reserved anything (rejected by the product service). */
-  async deletePending(db: Db, id: string): Promise<void> {
-    await db.query(`DELETE FROM orders.orders WHERE id = $1 AND status = 'PENDING'`, [id]);
-  }
-
+  deletePending(id: string): Promise<void>;
   /** Locks expired unpaid orders; SKIP LOCKED lets the sweeper run on every replica. */
-  async lockExpired(db: Db, now: Date, limit: number): Promise<OrderRow[]> {
-    const { rows } = await db.query<OrderRow>(
-      `SELECT ${O} FROM orders.orders
-        WHERE status IN ('PENDING', 'AWAITING_PAYMENT') AND expires_at <= $1
-        ORDER BY expires_at LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
-      [now, limit],
+  lockExpired(now: Date, limit: number): Promise<OrderRow[]>;
+  /** Writes an event of the `orders` stream to the outbox (relayed after commit). */
+  addEvent(event: OrderEvent): Promise<void>;
+  /** Runs `work` in one transaction (or in the current one, when this repository is bound to it). */
+  transaction<T>(work: (tx: OrdersRepository) => Promise<T>): Promise<T>;
+}
+
+const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
+
+const outbox = new Outbox(DB_SCHEMA);
+
+type InTransaction = <T>(work: (client: Db) => Promise<T>) => Promise<T>;
+
+/** The repository on the pool: one connection per call, multi-statement calls in their own transaction. */
+export function createOrdersRepository(pool: pg.Pool): OrdersRepository {
+  return bind(pool, (work) => withTransaction(pool, work));
+}
+
+/**
+ * The repository bound to a transaction someone else opened (the payment-events consumer's, which
+ * also records the event as processed): everything commits or rolls back together.
+ */
+export function ordersRepositoryIn(tx: Db): OrdersRepository {
+  return bind(tx, (work) => work(tx));
+}
+
+function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
+  const repo: OrdersRepository = {
+    transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
+    insertPending: (order) => inTransaction((client) => insertPending(client, order)),
+    findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
+    findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
+    items: (orderIds) => items(db, orderIds),
+    listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),
+    markPriced: (id, lines, total, currency) =>
+      inTransaction((client) => markPriced(client, id, lines, total, currency)),
+    setPaymentId: (id, paymentId) => setPaymentId(db, id, paymentId),
+    transition: (id, from, to, extra) => transition(db, id, from, to, extra),
+    setFailureReason: (id, reason) => setFailureReason(db, id, reason),
+    deletePending: (id) => deletePending(db, id),
+    lockExpired: (now, limit) => lockExpired(db, now, limit),
+    addEvent: async (event) => {
+      await outbox.enqueue(db, { stream: EVENT_STREAMS.orders, ...event });
+    },
+  };
+  return repo;
+}
+
+async function insertPending(db: Db, o: NewOrder): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
+     VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
+     ON CONFLICT (user_id, idempotency_key) DO NOTHING
+     RETURNING ${O}`,
+    [o.id, o.userId, o.paymentMethod, o.idempotencyKey, o.requestHash, o.expiresAt],
+  );
+  if (!rows[0]) return undefined;
+  await db.query(
+    `INSERT INTO orders.order_items (order_id, product_id, quantity)
+     SELECT $1, p, q FROM unnest($2::bigint[], $3::int[]) AS t(p, q)`,
+    [o.id, o.items.map((i) => i.product_id), o.items.map((i) => i.quantity)],
+  );
+  return rows[0];
+}
+
+async function findById(db: Db, id: string, forUpdate: boolean): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0];
+}
+
+async function findByIdempotencyKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
+    [userId, key],
+  );
+  return rows[0];
+}
+
+async function items(db: Db, orderIds: string[]): Promise<OrderItemRow[]> {
+  if (orderIds.length === 0) return [];
+  const { rows } = await db.query<OrderItemRow>(
+    `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
+       FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, product_id`,
+    [orderIds],
+  );
+  return rows;
+}
+
+async function listByUser(
+  db: Db,
+  userId: string,
+  limit: number,
+  after?: { createdAt: Date; id: string },
+): Promise<OrderRow[]> {
+  const { rows } = await db.query<OrderRow>(
+    after
+      ? `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND (created_at, id) < ($3, $4)
+          ORDER BY created_at DESC, id DESC LIMIT $2`
+      : `SELECT ${O} FROM orders.orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+    after ? [userId, limit, after.createdAt, after.id] : [userId, limit],
+  );
+  return rows;
+}
+
+async function markPriced(
+  db: Db,
+  id: string,
+  lines: PricedLine[],
+  total: number,
+  currency: string,
+): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
+      WHERE id = $1 AND status = 'PENDING'`,
+    [id, total, currency],
+  );
+  if (res.rowCount !== 1) return false;
+  for (const l of lines) {
+    await db.query(
+      `UPDATE orders.order_items SET unit_price = $3, line_total = $4, name = $5, sku = $6, quantity = $7
+        WHERE order_id = $1 AND product_id = $2`,
+      [id, l.product_id, l.unit_price, l.line_total, l.name, l.sku, l.quantity],
     );
-    return rows;
   }
+  return true;
+}
+
+async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {
+  await db.query(
+    'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
+    [id, paymentId],
+  );
+}
+
+async function transition(
+  db: Db,
+  id: string,
+  from: OrderStatus[],
+  to: OrderStatus,
+  extra: { paymentId?: string; failureReason?: string } = {},
+): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `UPDATE orders.orders
+        SET status = $3,
+            payment_id = COALESCE($4, payment_id),
+            failure_reason = COALESCE($5, failure_reason),
+            paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
+            cancelled_at = CASE WHEN $3 IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
+            updated_at = now()
+      WHERE id = $1 AND status = ANY($2::text[])
+      RETURNING ${O}`,
+    [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
+  );
+  return rows[0];
+}
+
+async function setFailureReason(db: Db, id: string, reason: string): Promise<void> {
+  await db.query('UPDATE orders.orders SET failure_reason = $2, updated_at = now() WHERE id = $1', [
+    id,
+    reason,
+  ]);
+}
+
+async function deletePending(db: Db, id: string): Promise<void> {
+  await db.query(`DELETE FROM orders.orders WHERE id = $1 AND status = 'PENDING'`, [id]);
+}
+
+async function lockExpired(db: Db, now: Date, limit: number): Promise<OrderRow[]> {
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${O} FROM orders.orders
+      WHERE status IN ('PENDING', 'AWAITING_PAYMENT') AND expires_at <= $1
+      ORDER BY expires_at LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+  return rows;
 }

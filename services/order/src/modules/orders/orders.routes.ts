@@ -1,10 +1,10 @@
-import { DomainError, problemFromError, ValidationError } from '@shop/service-kit';
+import { ValidationError } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
 import { expressAuth } from '@shop/service-kit/auth';
 import { validate } from '@shop/service-kit/express';
 import { type Request, type Response, Router } from 'express';
-import { IdempotencyStore } from './idempotency.store.js';
-import { idempotencyKeyReused, idempotentRequestInProgress } from './orders.errors.js';
+import { checkoutFingerprint } from './checkout.fingerprint.js';
+import type { IdempotencyStore, SuccessResponse } from './idempotency.store.js';
 import {
   type CreateOrderInput,
   createOrderBody,
@@ -46,48 +46,22 @@ export function ordersRouter({ orders, verifier, idempotency }: OrdersRoutesOpti
       const user = req.user!;
       const input = req.body as CreateOrderInput;
       const key = idempotencyKeyOf(req);
-      if (!key) {
-        const { order } = await orders.place(user, input, undefined);
-        res.status(201).location(`/api/v1/orders/${order.id}`).json(order);
-        return;
-      }
-      const fp = IdempotencyStore.fingerprint(input);
-      const begun = await idempotency.begin(user.id, key, fp);
-      if (begun.kind === 'mismatch') throw idempotencyKeyReused();
-      if (begun.kind === 'in_progress') throw idempotentRequestInProgress();
-      if (begun.kind === 'replay') {
-        const { status, body, headers } = begun.response;
-        res
-          .status(status)
-          .set(headers ?? {})
-          .set('Idempotent-Replayed', 'true');
-        if (status >= 400) res.type('application/problem+json').send(JSON.stringify(body));
-        else res.json(body);
-        return;
-      }
-      try {
+      const place = async (): Promise<SuccessResponse> => {
         const { order, created } = await orders.place(user, input, key);
-        const status = created ? 201 : 200;
-        await idempotency.complete(user.id, key, fp, {
-          status,
+        return {
+          status: created ? 201 : 200,
           body: order,
           headers: { Location: `/api/v1/orders/${order.id}` },
-        });
-        res.status(status).location(`/api/v1/orders/${order.id}`).json(order);
-      } catch (err) {
-        // Client errors are final answers and replayed; 5xx leave the key free for a retry.
-        if (err instanceof DomainError && err.status < 500) {
-          const problem = problemFromError(err, { instance: req.originalUrl });
-          await idempotency.complete(user.id, key, fp, {
-            status: problem.status,
-            body: problem.body,
-            headers: problem.headers,
-          });
-        } else {
-          await idempotency.abandon(user.id, key);
-        }
-        throw err;
-      }
+        };
+      };
+      // With a key, the Redis record answers replays and concurrent duplicates (errors are rendered
+      // by the kit's handler, replays included); the saga itself resumes by the same key.
+      const { response, replayed } = key
+        ? await idempotency.run(user.id, key, checkoutFingerprint(input), place)
+        : { response: await place(), replayed: false };
+      res.status(response.status).set(response.headers ?? {});
+      if (replayed) res.set('Idempotent-Replayed', 'true');
+      res.json(response.body);
     },
   );
 

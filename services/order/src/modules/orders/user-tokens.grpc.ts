@@ -81,45 +81,14 @@ export function createUserTokenClient(
   kit: { metrics: MetricsFactory; registry: { getSingleMetric(name: string): unknown }; logger: Logger },
   options: UserTokenClientOptions,
 ): UserTokenClient {
-  const definition = loadSync(USER_SERVICE_PROTO, {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_ROOT],
-  })[USER_SERVICE_NAME] as Record<string, MethodDefinition<{ token: string }, VerifyTokenResponse>>;
-  const method = definition[METHOD]!;
-  const client = new Client(options.target, credentials.createInsecure(), {
-    // A restarted user service is found again within seconds, not after grpc-js's default 2 min backoff.
-    'grpc.initial_reconnect_backoff_ms': 500,
-    'grpc.max_reconnect_backoff_ms': 5000,
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
-  });
+  const { client, method } = openChannel(options.target);
   const duration = clientMetrics(kit.metrics, kit.registry);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
   const baseDelay = options.retryBaseDelayMs ?? 50;
   const maxDelay = options.retryMaxDelayMs ?? 1000;
 
-  const attempt = (token: string) =>
-    new Promise<VerifyTokenResponse>((resolve, reject) => {
-      const end = duration.startTimer({ upstream: 'user', method: FULL_METHOD });
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        { token },
-        new Metadata(),
-        { deadline: Date.now() + options.deadlineMs },
-        (err, value) => {
-          end({ code: codeName(err ? err.code : GrpcStatus.OK) });
-          if (err || !value) reject(err ?? new Error('empty VerifyToken answer'));
-          else resolve(value);
-        },
-      );
-    });
+  const attempt = (token: string) => callVerifyToken(client, method, duration, token, options.deadlineMs);
 
   return {
     async verify(token): Promise<VerifiedToken> {
@@ -161,4 +130,53 @@ export function createUserTokenClient(
       client.close();
     },
   };
+}
+
+type VerifyTokenMethod = MethodDefinition<{ token: string }, VerifyTokenResponse>;
+
+/** The channel to the user service (reconnecting within seconds) and the VerifyToken method. */
+function openChannel(target: string): { client: Client; method: VerifyTokenMethod } {
+  const definition = loadSync(USER_SERVICE_PROTO, {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [PROTO_ROOT],
+  })[USER_SERVICE_NAME] as Record<string, VerifyTokenMethod>;
+  const method = definition[METHOD]!;
+  const client = new Client(target, credentials.createInsecure(), {
+    // A restarted user service is found again within seconds, not after grpc-js's default 2 min backoff.
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5000,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
+  return { client, method };
+}
+
+/** One VerifyToken attempt with its deadline, timed in `grpc_client_request_duration_seconds`. */
+function callVerifyToken(
+  client: Client,
+  method: VerifyTokenMethod,
+  duration: ReturnType<typeof clientMetrics>,
+  token: string,
+  deadlineMs: number,
+): Promise<VerifyTokenResponse> {
+  return new Promise<VerifyTokenResponse>((resolve, reject) => {
+    const end = duration.startTimer({ upstream: 'user', method: FULL_METHOD });
+    client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      { token },
+      new Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (err, value) => {
+        end({ code: codeName(err ? err.code : GrpcStatus.OK) });
+        if (err || !value) reject(err ?? new Error('empty VerifyToken answer'));
+        else resolve(value);
+      },
+    );
+  });
 }
