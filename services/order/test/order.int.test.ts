@@ -1,5 +1,6 @@
 import { EVENT_STREAMS } from '@shop/contracts';
 import { Outbox, streamKey } from '@shop/events';
+import { ConflictError, DomainError } from '@shop/service-kit';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DB_SCHEMA } from '../src/config.js';
@@ -112,6 +113,35 @@ describe('idempotency store', () => {
     });
     // Scoped to the user: another user may use the same key.
     expect((await store.begin('u2', 'k', 'fp')).kind).toBe('started');
+  });
+});
+
+describe('idempotency store runs', () => {
+  it('stores a 4xx as its domain error and throws it again on a replay, marked Idempotent-Replayed; 5xx frees the key', async () => {
+    const store = createIdempotencyStore(running.redis, 60);
+    let calls = 0;
+    const outOfStock = async (): Promise<never> => {
+      calls += 1;
+      throw new ConflictError({ code: 'ORDER.OUT_OF_STOCK', detail: 'only 1 left', headers: { 'X-A': '1' } });
+    };
+    await expect(store.run('u3', 'k', 'fp', outOfStock)).rejects.toMatchObject({ status: 409 });
+    const replayed = await store.run('u3', 'k', 'fp', outOfStock).catch((err: unknown) => err);
+    expect(replayed).toBeInstanceOf(DomainError);
+    expect(replayed).toMatchObject({
+      status: 409,
+      code: 'ORDER.OUT_OF_STOCK',
+      title: 'Conflict',
+      detail: 'only 1 left',
+      headers: { 'X-A': '1', 'Idempotent-Replayed': 'true' },
+    });
+    expect(calls).toBe(1);
+
+    const ok = { status: 201, body: { id: 'x' }, headers: { Location: '/x' } };
+    await expect(store.run('u3', 'k5', 'fp', () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
+    expect(await store.run('u3', 'k5', 'fp', async () => ok)).toEqual({ response: ok, replayed: false });
+    expect(await store.run('u3', 'k5', 'fp', async () => ok)).toEqual({ response: ok, replayed: true });
   });
 });
 

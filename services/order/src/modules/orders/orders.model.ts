@@ -1,4 +1,3 @@
-import type { Logger } from '@shop/service-kit';
 import { orderNotFound } from './orders.errors.js';
 import type { OrderItemRow, OrderRow, OrderStatus, OrdersRepository } from './orders.repository.js';
 
@@ -30,7 +29,10 @@ export interface Order {
 }
 
 /** The log lines the order flows write (the kit's logger, or a fake in unit tests). */
-export type OrdersLogger = Pick<Logger, 'info' | 'warn'>;
+export interface OrdersLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
 
 export function toOrder(row: OrderRow, items: OrderItemRow[]): Order {
   return {
