@@ -15,9 +15,15 @@ export function orderLines(items: readonly OrderLine[]): OrderLine[] {
 }
 
 /**
- * The one fingerprint of a checkout request, used by both idempotency layers (the Redis response
- * record and the order row's `request_hash`): same lines (merged, sorted) and payment method → same
+ * The one fingerprint of a checkout request: same lines (merged, sorted) and payment method → same
  * request, whatever the order of the lines in the body.
+ *
+ * Both idempotency layers compare it, and both are needed: the Redis record
+ * (`idempotency.store.ts`, used by the route) replays the final answer — including a 4xx for an
+ * order that was never kept — and answers 409 while the first request still runs; it is dropped on
+ * a 5xx so the client may retry. The order row's `(user_id, idempotency_key, request_hash)`
+ * (`checkout.saga.ts`) is what makes that retry resume the same order (same reservation, same
+ * payment key) instead of placing a second one, and it outlives the Redis record's TTL.
  */
 export function checkoutFingerprint(request: {
   items: readonly OrderLine[];
