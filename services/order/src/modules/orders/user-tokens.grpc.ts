@@ -13,6 +13,7 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import {
   ERROR_CODE_TRAILER,
+  PROTO_LOADER_OPTIONS,
   PROTO_ROOT,
   USER_SERVICE_NAME,
   USER_SERVICE_PROTO,
@@ -136,14 +137,9 @@ type VerifyTokenMethod = MethodDefinition<{ token: string }, VerifyTokenResponse
 
 /** The channel to the user service (reconnecting within seconds) and the VerifyToken method. */
 function openChannel(target: string): { client: Client; method: VerifyTokenMethod } {
-  const definition = loadSync(USER_SERVICE_PROTO, {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_ROOT],
-  })[USER_SERVICE_NAME] as Record<string, VerifyTokenMethod>;
+  const definition = loadSync(USER_SERVICE_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] })[
+    USER_SERVICE_NAME
+  ] as Record<string, VerifyTokenMethod>;
   const method = definition[METHOD]!;
   const client = new Client(target, credentials.createInsecure(), {
     // A restarted user service is found again within seconds, not after grpc-js's default 2 min backoff.
