@@ -2,6 +2,9 @@ import { baseConfigSchema, durationMs } from '@shop/service-kit';
 import { jwtConfigSchema } from '@shop/service-kit/auth';
 import { z } from 'zod';
 
+/** The PostgreSQL schema of this service: migrations, SQL, outbox, relay and the test harness. */
+export const DB_SCHEMA = 'payments';
+
 /**
  * The payment service's environment: the kit's base keys plus provider, webhook and auth settings.
  * Durations (`*_MS`) accept units (`10s`); bare numbers are milliseconds.
@@ -37,3 +40,12 @@ export const paymentConfigSchema = baseConfigSchema.extend({
 });
 
 export type PaymentConfig = z.output<typeof paymentConfigSchema>;
+
+/** Where the sandbox delivers its webhooks: SANDBOX_WEBHOOK_URL, else this service's own route on loopback. */
+export function sandboxWebhookUrl(
+  config: Pick<PaymentConfig, 'SANDBOX_WEBHOOK_URL' | 'SERVICE_PORT'>,
+): string {
+  return (
+    config.SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${config.SERVICE_PORT}/api/v1/payments/webhooks/sandbox`
+  );
+}

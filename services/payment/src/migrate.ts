@@ -1,3 +1,4 @@
 import { migrateCli } from '@shop/service-kit/migrate';
+import { DB_SCHEMA } from './config.js';
 
-await migrateCli({ schema: 'payments', dir: new URL('../migrations', import.meta.url) });
+await migrateCli({ schema: DB_SCHEMA, dir: new URL('../migrations', import.meta.url) });

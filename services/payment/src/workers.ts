@@ -1,70 +1,56 @@
 import { OutboxRelay } from '@shop/events';
-import { createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
+import { type BackgroundWorker, createBackgroundLoop, type ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { PAYMENTS_SCHEMA } from './app.js';
+import { DB_SCHEMA } from './config.js';
 import type { PaymentsService } from './modules/payments/payments.service.js';
-import { SandboxWebhookDispatcher } from './modules/sandbox/sandbox-webhook.dispatcher.js';
+import type { SandboxRepository } from './modules/sandbox/sandbox.repository.js';
+import { createSandboxWebhookDispatcher } from './modules/sandbox/sandbox-webhook.dispatcher.js';
 
-export interface PaymentWorkersOptions {
-  kit: ServiceKit;
+export interface PaymentWorkersDeps {
+  kit: Pick<ServiceKit, 'logger' | 'registry'>;
   pool: pg.Pool;
   redis: Redis;
-  payments: PaymentsService;
+  payments: Pick<PaymentsService, 'recoverStuck'>;
   outboxPollIntervalMs: number;
   /** false: events stay in the outbox until a process with the relay publishes them. */
-  relayEnabled?: boolean;
+  relayEnabled: boolean;
   /** Absent when the provider is not the sandbox. */
-  sandbox?: { webhookUrl: string; signingKey: string; pollIntervalMs: number };
+  sandbox?: { repository: SandboxRepository; webhookUrl: string; signingKey: string; pollIntervalMs: number };
   recovery: { afterMs: number; intervalMs: number };
-}
-
-export interface PaymentWorkers {
-  relay: OutboxRelay;
-  dispatcher?: SandboxWebhookDispatcher;
-  stop(): Promise<void>;
+  now: () => Date;
 }
 
 /**
- * Background work of every replica: the outbox relay, the sandbox's webhook dispatcher and the
- * recovery of payments left `processing`. All three are safe to run on several replicas and
- * outlive PostgreSQL/Redis outages (logged once, retried with backoff, resumed on recovery).
+ * Background work of every replica, in start order: the outbox relay, the sandbox's webhook
+ * dispatcher and the recovery of payments left `processing` (the kit stops them in reverse). All
+ * three are safe to run on several replicas and outlive PostgreSQL/Redis outages (logged once,
+ * retried with backoff, resumed on recovery).
  */
-export function startWorkers(o: PaymentWorkersOptions): PaymentWorkers {
-  const relay = new OutboxRelay({
-    pool: o.pool,
-    redis: o.redis,
-    schema: PAYMENTS_SCHEMA,
-    pollIntervalMs: o.outboxPollIntervalMs,
-    logger: o.kit.logger,
-    registry: o.kit.registry,
-  });
-  if (o.relayEnabled !== false) relay.start();
-  const dispatcher = o.sandbox
-    ? new SandboxWebhookDispatcher({
-        pool: o.pool,
-        webhookUrl: o.sandbox.webhookUrl,
-        signingKey: o.sandbox.signingKey,
-        pollIntervalMs: o.sandbox.pollIntervalMs,
-        logger: o.kit.logger,
-      })
-    : undefined;
-  dispatcher?.start();
-  const recovery = createBackgroundLoop({
-    name: 'payment recovery',
-    logger: o.kit.logger,
-    intervalMs: o.recovery.intervalMs,
-    delayFirstRun: true,
-    run: () => o.payments.recoverStuck(o.recovery.afterMs),
-  });
-  recovery.start();
-  return {
-    relay,
-    ...(dispatcher ? { dispatcher } : {}),
-    async stop() {
-      await recovery.stop();
-      await dispatcher?.stop();
-      await relay.stop();
-    },
-  };
+export function createWorkers(deps: PaymentWorkersDeps): BackgroundWorker[] {
+  const workers: BackgroundWorker[] = [];
+  if (deps.relayEnabled) {
+    const relay = new OutboxRelay({
+      pool: deps.pool,
+      redis: deps.redis,
+      schema: DB_SCHEMA,
+      pollIntervalMs: deps.outboxPollIntervalMs,
+      logger: deps.kit.logger,
+      registry: deps.kit.registry,
+    });
+    workers.push({ name: 'outbox relay', start: () => relay.start(), stop: () => relay.stop() });
+  }
+  if (deps.sandbox) {
+    workers.push(createSandboxWebhookDispatcher({ ...deps.sandbox, now: deps.now, logger: deps.kit.logger }));
+  }
+  workers.push(
+    createBackgroundLoop({
+      name: 'payment recovery',
+      logger: deps.kit.logger,
+      intervalMs: deps.recovery.intervalMs,
+      delayFirstRun: true,
+      run: () => deps.payments.recoverStuck(deps.recovery.afterMs),
+    }),
+  );
+  return workers;
 }

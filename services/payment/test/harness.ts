@@ -10,19 +10,19 @@ import {
 import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { type ComposedPaymentService, composePaymentService } from '../src/compose.js';
-import { paymentConfigSchema } from '../src/config.js';
+import { DB_SCHEMA, paymentConfigSchema } from '../src/config.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
 export const GATEWAY_KEY = 'sandbox-gateway-key-0123456789';
 const TEST_VERSION = '0.0.0-test';
 
-/** One database (schema `payments` migrated), one Redis prefix and a token issuer per test file. */
+/** One database (schema DB_SCHEMA migrated), one Redis prefix and a token issuer per test file. */
 export type PaymentTestEnv = TestEnvironmentWithTokens;
 
 export function createPaymentTestEnv(label: string): Promise<PaymentTestEnv> {
   return createTestEnvironment(label, {
-    migrate: (url) => runMigrations({ connectionString: url, schema: 'payments', dir: MIGRATIONS }),
+    migrate: (url) => runMigrations({ connectionString: url, schema: DB_SCHEMA, dir: MIGRATIONS }),
     tokens: true,
   });
 }
@@ -42,7 +42,10 @@ export interface RunningPaymentApp extends ComposedPaymentService, LoopbackServi
   kit: ServiceKit;
 }
 
-/** The service main.ts runs (same config parse and wiring), listening on a free loopback port, without workers. */
+/**
+ * The service main.ts runs (same config parse and wiring), listening on a free loopback port;
+ * its workers are not started (a test that needs them calls the kit's `startWorkers`).
+ */
 export async function startPaymentApp(
   env: PaymentTestEnv,
   options: { beforeListen?: (app: FastifyInstance) => void } = {},
@@ -56,8 +59,7 @@ export async function startPaymentApp(
   });
   const composed = await composePaymentService(service, TEST_VERSION);
   options.beforeListen?.(composed.app);
-  await composed.app.ready();
-  const listening = await listenOnLoopback(service.kit, composed.app.server, { redis: composed.redis });
+  const listening = await listenOnLoopback(service.kit, composed.server, { redis: composed.redis });
   return { ...composed, ...listening, kit: service.kit };
 }
 

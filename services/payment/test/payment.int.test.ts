@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { streamKey } from '@shop/events';
+import { startWorkers } from '@shop/service-kit';
 import { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SandboxWebhookDispatcher } from '../src/modules/sandbox/sandbox-webhook.dispatcher.js';
+import { createSandboxRepository } from '../src/modules/sandbox/sandbox.repository.js';
+import { createSandboxWebhookDispatcher } from '../src/modules/sandbox/sandbox-webhook.dispatcher.js';
 import { SIGNATURE_HEADER, signPayload } from '../src/modules/sandbox/webhook-signature.js';
-import { startWorkers } from '../src/workers.js';
+import { createWorkers } from '../src/workers.js';
 import {
   GATEWAY_KEY,
   INTERNAL_TOKEN as INTERNAL,
@@ -184,11 +186,13 @@ describe('async payments and webhooks', () => {
     );
     expect(res.json().status).toBe('pending');
     expect(await outboxTypes(order)).toEqual([]);
-    const dispatcher = new SandboxWebhookDispatcher({
-      pool: running.pool,
+    const dispatcher = createSandboxWebhookDispatcher({
+      repository: createSandboxRepository(running.pool),
       webhookUrl: `${running.url}/api/v1/payments/webhooks/sandbox`,
       signingKey: GATEWAY_KEY,
       pollIntervalMs: 50,
+      now: () => new Date(),
+      logger: running.kit.logger,
     });
     expect(await dispatcher.runOnce()).toBeGreaterThanOrEqual(1);
     expect(await dispatcher.runOnce()).toBe(0);
@@ -307,11 +311,14 @@ describe('recovery, relay and reconciliation', () => {
   });
 
   it('publishes outbox events to the payments stream with the background relay', async () => {
-    const workers = startWorkers({
+    const workers = createWorkers({
       ...running,
       outboxPollIntervalMs: 20,
+      relayEnabled: true,
       recovery: { afterMs: 60_000, intervalMs: 60_000 },
+      now: () => new Date(),
     });
+    await startWorkers(running.kit, workers);
     const key = streamKey(running.env.redisPrefix.prefix, 'payments');
     const raw = new Redis(running.env.redisPrefix.url);
     let len = 0;
@@ -319,7 +326,7 @@ describe('recovery, relay and reconciliation', () => {
       len = await raw.xlen(key);
       if (len === 0) await new Promise((r) => setTimeout(r, 20));
     }
-    await workers.stop();
+    for (const worker of workers.toReversed()) await worker.stop();
     raw.disconnect();
     expect(len).toBeGreaterThan(0);
     const { rows } = await running.pool.query(

@@ -1,4 +1,10 @@
-import { ConflictError, DomainError, NotFoundError, UnprocessableEntityError } from '@shop/service-kit';
+import {
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnprocessableEntityError,
+} from '@shop/service-kit';
 
 export const paymentNotFound = (id: string) =>
   new NotFoundError({ code: 'PAYMENT.NOT_FOUND', detail: `payment ${id} does not exist` });
@@ -29,3 +35,11 @@ export const refundExceedsCaptured = (remaining: number) =>
 
 export const providerUnavailable = (detail: string) =>
   new DomainError({ status: 502, code: 'PAYMENT.PROVIDER_ERROR', title: 'Bad Gateway', detail });
+
+/** The `paymentUnreachable` fault flag: the payment API answers as if the service were gone. */
+export const paymentUnreachable = () =>
+  new ServiceUnavailableError({
+    code: 'PAYMENT.UNREACHABLE',
+    detail: 'The payment service is unavailable (paymentUnreachable flag)',
+    headers: { 'Retry-After': '5' },
+  });

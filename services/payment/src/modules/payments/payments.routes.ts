@@ -21,23 +21,53 @@ export interface PaymentsRoutesOptions {
 
 const security: Record<string, string[]>[] = [{ internalToken: [] }, { bearerAuth: [] }];
 
+// The OpenAPI/validation schema of each route, in the order the routes are registered below.
+const createPaymentSchema = {
+  tags: ['payments'],
+  summary: 'Create and charge a payment (order service with X-Internal-Token, or an admin)',
+  security,
+  headers: IdempotencyHeaders,
+  body: CreatePaymentBody,
+  response: { 200: PaymentSchema, 201: PaymentSchema, ...problems(400, 401, 403, 409, 422) },
+};
+const listPaymentsSchema = {
+  tags: ['payments'],
+  summary: 'List payments (newest first), optionally of one order',
+  security,
+  querystring: ListPaymentsQuery,
+  response: { 200: Type.Object({ items: Type.Array(PaymentSchema) }), ...problems(400, 401, 403) },
+};
+const getPaymentSchema = {
+  tags: ['payments'],
+  summary: 'One payment',
+  security,
+  params: PaymentIdParams,
+  response: { 200: PaymentSchema, ...problems(400, 401, 403, 404) },
+};
+const createRefundSchema = {
+  tags: ['payments'],
+  summary: 'Refund a captured payment, fully (no amount) or partially; idempotent per key',
+  security,
+  headers: IdempotencyHeaders,
+  params: PaymentIdParams,
+  body: Type.Union([RefundBody, Type.Null()]),
+  response: { 200: RefundResult, 201: RefundResult, ...problems(400, 401, 403, 404, 409, 422, 502) },
+};
+const listRefundsSchema = {
+  tags: ['payments'],
+  summary: 'Refunds of a payment',
+  security,
+  params: PaymentIdParams,
+  response: { 200: Type.Object({ items: Type.Array(RefundSchema) }), ...problems(400, 401, 403, 404) },
+};
+
 export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = async (
   app,
   { payments, authorize },
 ) => {
   app.post(
     '/api/v1/payments',
-    {
-      preHandler: authorize,
-      schema: {
-        tags: ['payments'],
-        summary: 'Create and charge a payment (order service with X-Internal-Token, or an admin)',
-        security,
-        headers: IdempotencyHeaders,
-        body: CreatePaymentBody,
-        response: { 200: PaymentSchema, 201: PaymentSchema, ...problems(400, 401, 403, 409, 422) },
-      },
-    },
+    { preHandler: authorize, schema: createPaymentSchema },
     async (request, reply) => {
       const { payment, created } = await payments.create(request.body, request.headers['idempotency-key']);
       return reply
@@ -47,56 +77,21 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
     },
   );
 
-  app.get(
-    '/api/v1/payments',
-    {
-      preHandler: authorize,
-      schema: {
-        tags: ['payments'],
-        summary: 'List payments (newest first), optionally of one order',
-        security,
-        querystring: ListPaymentsQuery,
-        response: { 200: Type.Object({ items: Type.Array(PaymentSchema) }), ...problems(400, 401, 403) },
-      },
-    },
-    async (request) => ({
-      items: await payments.list({
-        orderId: request.query.order_id,
-        limit: request.query.limit,
-        offset: request.query.offset,
-      }),
+  app.get('/api/v1/payments', { preHandler: authorize, schema: listPaymentsSchema }, async (request) => ({
+    items: await payments.list({
+      orderId: request.query.order_id,
+      limit: request.query.limit,
+      offset: request.query.offset,
     }),
-  );
+  }));
 
-  app.get(
-    '/api/v1/payments/:id',
-    {
-      preHandler: authorize,
-      schema: {
-        tags: ['payments'],
-        summary: 'One payment',
-        security,
-        params: PaymentIdParams,
-        response: { 200: PaymentSchema, ...problems(400, 401, 403, 404) },
-      },
-    },
-    async (request) => payments.get(request.params.id),
+  app.get('/api/v1/payments/:id', { preHandler: authorize, schema: getPaymentSchema }, async (request) =>
+    payments.get(request.params.id),
   );
 
   app.post(
     '/api/v1/payments/:id/refunds',
-    {
-      preHandler: authorize,
-      schema: {
-        tags: ['payments'],
-        summary: 'Refund a captured payment, fully (no amount) or partially; idempotent per key',
-        security,
-        headers: IdempotencyHeaders,
-        params: PaymentIdParams,
-        body: Type.Union([RefundBody, Type.Null()]),
-        response: { 200: RefundResult, 201: RefundResult, ...problems(400, 401, 403, 404, 409, 422, 502) },
-      },
-    },
+    { preHandler: authorize, schema: createRefundSchema },
     async (request, reply) => {
       const body = request.body ?? {};
       const result = await payments.refund(
@@ -110,16 +105,7 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<PaymentsRoutesOptions> = 
 
   app.get(
     '/api/v1/payments/:id/refunds',
-    {
-      preHandler: authorize,
-      schema: {
-        tags: ['payments'],
-        summary: 'Refunds of a payment',
-        security,
-        params: PaymentIdParams,
-        response: { 200: Type.Object({ items: Type.Array(RefundSchema) }), ...problems(400, 401, 403, 404) },
-      },
-    },
+    { preHandler: authorize, schema: listRefundsSchema },
     async (request) => ({ items: await payments.listRefunds(request.params.id) }),
   );
 };

@@ -1,8 +1,7 @@
-import { ConflictError, ValidationError } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { PaymentsRepository } from '../payments/payments.repository.js';
-import type { PaymentProvider } from '../sandbox/provider.js';
+import type { PaymentProvider, ProviderTransaction } from '../payments/payment-provider.js';
+import type { LedgerEntry, PaymentsRepository } from '../payments/payments.repository.js';
+import { invalidReconciliationDate, reconciliationInProgress } from './reconciliation.errors.js';
 import { withRedisLock } from './redis-lock.js';
 
 export interface ReconciliationEntry {
@@ -29,98 +28,97 @@ export interface ReconciliationReport {
 
 export const RECONCILIATION_LOCK_KEY = 'lock:payments:reconciliation';
 
+export interface ReconciliationService {
+  /** Reconciles the UTC day `date` (YYYY-MM-DD); 409 while another run holds the lock. */
+  run(date: string): Promise<ReconciliationReport>;
+}
+
+export interface ReconciliationServiceDeps {
+  payments: Pick<PaymentsRepository, 'ledgerEntries'>;
+  redis: Redis;
+  provider: PaymentProvider;
+  lockTtlMs: number;
+  now: () => Date;
+}
+
+/** Sorts each ledger entry against the provider's record of it; what the provider has left over is missing in the ledger. */
+function compare(report: ReconciliationReport, ledger: LedgerEntry[], provider: ProviderTransaction[]): void {
+  const byRef = new Map(provider.map((t) => [`${t.kind}:${t.id}`, t]));
+  for (const entry of ledger) {
+    const key = `${entry.kind}:${entry.provider_ref}`;
+    const theirs = entry.provider_ref ? byRef.get(key) : undefined;
+    const line: ReconciliationEntry = {
+      kind: entry.kind,
+      provider_ref: entry.provider_ref,
+      ledger_id: entry.id,
+      ledger_amount: Number(entry.amount),
+      provider_amount: theirs?.amount ?? null,
+      currency: entry.currency.trim(),
+    };
+    if (!theirs) report.missing.push({ ...line, side: 'missing_at_provider' });
+    else if (theirs.status !== 'succeeded')
+      report.mismatched.push({ ...line, provider_status: theirs.status });
+    else if (theirs.amount !== Number(entry.amount) || theirs.currency.trim() !== entry.currency.trim())
+      report.mismatched.push(line);
+    else report.matched.push(line);
+    byRef.delete(key);
+  }
+  for (const t of byRef.values()) {
+    // Declined or still pending at the provider and absent from the ledger: nothing was captured.
+    if (t.status !== 'succeeded') continue;
+    report.missing.push({
+      kind: t.kind,
+      provider_ref: t.id,
+      ledger_id: null,
+      ledger_amount: null,
+      provider_amount: t.amount,
+      currency: t.currency.trim(),
+      side: 'missing_in_ledger',
+    });
+  }
+}
+
+async function reconcileDay(deps: ReconciliationServiceDeps, date: string): Promise<ReconciliationReport> {
+  const from = new Date(`${date}T00:00:00.000Z`);
+  const to = new Date(from.getTime() + 24 * 3600_000);
+  const [ledger, provider] = await Promise.all([
+    deps.payments.ledgerEntries(from, to),
+    deps.provider.listTransactions(from, to),
+  ]);
+  const report: ReconciliationReport = {
+    date,
+    provider: deps.provider.name,
+    generated_at: deps.now().toISOString(),
+    totals: { matched: 0, missing: 0, mismatched: 0 },
+    matched: [],
+    missing: [],
+    mismatched: [],
+  };
+  compare(report, ledger, provider);
+  report.totals = {
+    matched: report.matched.length,
+    missing: report.missing.length,
+    mismatched: report.mismatched.length,
+  };
+  return report;
+}
+
 /**
  * Daily reconciliation: compares the ledger (captures and refunds recorded that UTC day) with the
  * provider's records of the same day, keyed by provider reference. A Redis lock makes sure only
  * one replica (or one CLI run) reconciles at a time.
  */
-export class ReconciliationService {
-  private readonly repo = new PaymentsRepository();
-
-  constructor(
-    private readonly deps: {
-      pool: pg.Pool;
-      redis: Redis;
-      provider: PaymentProvider;
-      lockTtlMs: number;
-      now?: () => Date;
+export function createReconciliationService(deps: ReconciliationServiceDeps): ReconciliationService {
+  return {
+    async run(date) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+        throw invalidReconciliationDate();
+      }
+      const outcome = await withRedisLock(deps.redis, RECONCILIATION_LOCK_KEY, deps.lockTtlMs, () =>
+        reconcileDay(deps, date),
+      );
+      if (!outcome.acquired) throw reconciliationInProgress();
+      return outcome.value;
     },
-  ) {}
-
-  async run(date: string): Promise<ReconciliationReport> {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-      throw new ValidationError({
-        detail: 'date must be YYYY-MM-DD',
-        errors: [{ pointer: '/body/date', detail: 'expected YYYY-MM-DD' }],
-      });
-    }
-    const outcome = await withRedisLock(this.deps.redis, RECONCILIATION_LOCK_KEY, this.deps.lockTtlMs, () =>
-      this.compare(date),
-    );
-    if (!outcome.acquired) {
-      throw new ConflictError({
-        code: 'RECONCILIATION.IN_PROGRESS',
-        detail: 'another replica is running the reconciliation; try again later',
-        headers: { 'Retry-After': '10' },
-      });
-    }
-    return outcome.value;
-  }
-
-  private async compare(date: string): Promise<ReconciliationReport> {
-    const from = new Date(`${date}T00:00:00.000Z`);
-    const to = new Date(from.getTime() + 24 * 3600_000);
-    const [ledger, provider] = await Promise.all([
-      this.repo.ledgerEntries(this.deps.pool, from, to),
-      this.deps.provider.listTransactions(from, to),
-    ]);
-    const byRef = new Map(provider.map((t) => [`${t.kind}:${t.id}`, t]));
-    const report: ReconciliationReport = {
-      date,
-      provider: this.deps.provider.name,
-      generated_at: (this.deps.now?.() ?? new Date()).toISOString(),
-      totals: { matched: 0, missing: 0, mismatched: 0 },
-      matched: [],
-      missing: [],
-      mismatched: [],
-    };
-    for (const entry of ledger) {
-      const key = `${entry.kind}:${entry.provider_ref}`;
-      const theirs = entry.provider_ref ? byRef.get(key) : undefined;
-      const line: ReconciliationEntry = {
-        kind: entry.kind,
-        provider_ref: entry.provider_ref,
-        ledger_id: entry.id,
-        ledger_amount: Number(entry.amount),
-        provider_amount: theirs?.amount ?? null,
-        currency: entry.currency.trim(),
-      };
-      if (!theirs) report.missing.push({ ...line, side: 'missing_at_provider' });
-      else if (theirs.status !== 'succeeded')
-        report.mismatched.push({ ...line, provider_status: theirs.status });
-      else if (theirs.amount !== Number(entry.amount) || theirs.currency.trim() !== entry.currency.trim())
-        report.mismatched.push(line);
-      else report.matched.push(line);
-      byRef.delete(key);
-    }
-    for (const t of byRef.values()) {
-      // Declined or still pending at the provider and absent from the ledger: nothing was captured.
-      if (t.status !== 'succeeded') continue;
-      report.missing.push({
-        kind: t.kind,
-        provider_ref: t.id,
-        ledger_id: null,
-        ledger_amount: null,
-        provider_amount: t.amount,
-        currency: t.currency.trim(),
-        side: 'missing_in_ledger',
-      });
-    }
-    report.totals = {
-      matched: report.matched.length,
-      missing: report.missing.length,
-      mismatched: report.mismatched.length,
-    };
-    return report;
-  }
+  };
 }

@@ -1,28 +1,15 @@
-import { UnauthorizedError, ValidationError } from '@shop/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
 import type { PaymentsService } from '../payments/payments.service.js';
 import { SIGNATURE_HEADER, verifySignature } from '../sandbox/webhook-signature.js';
+import { invalidWebhookPayload, invalidWebhookSignature } from './webhooks.errors.js';
+import { type SandboxEvent, sandboxEventSchema } from './webhooks.schemas.js';
 
 export interface WebhooksRoutesOptions {
-  payments: PaymentsService;
+  payments: Pick<PaymentsService, 'handleWebhook'>;
   signingKey: string;
   toleranceSeconds: number;
-  nowSeconds?: () => number;
+  nowSeconds: () => number;
 }
-
-const sandboxEventSchema = z.object({
-  id: z.string().min(1).max(128),
-  type: z.enum(['charge.succeeded', 'charge.failed']),
-  created: z.number().int(),
-  data: z.object({
-    charge_id: z.string().min(1).max(128),
-    reference: z.uuid(),
-    amount: z.number().int(),
-    currency: z.string(),
-    status: z.string(),
-  }),
-});
 
 /**
  * `POST /api/v1/payments/webhooks/sandbox`: the provider's callback. The signature covers the raw
@@ -30,7 +17,6 @@ const sandboxEventSchema = z.object({
  * are 401, and each provider event id is applied once.
  */
 export const webhooksRoutes: FastifyPluginAsync<WebhooksRoutesOptions> = async (app, opts) => {
-  const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     'application/json',
@@ -53,23 +39,15 @@ export const webhooksRoutes: FastifyPluginAsync<WebhooksRoutesOptions> = async (
         opts.signingKey,
         typeof header === 'string' ? header : undefined,
         raw,
-        nowSeconds(),
+        opts.nowSeconds(),
         opts.toleranceSeconds,
       );
-      if (!check.ok) {
-        throw new UnauthorizedError({
-          code: 'WEBHOOK.INVALID_SIGNATURE',
-          detail: `webhook signature rejected (${check.reason})`,
-        });
-      }
-      let parsed: z.infer<typeof sandboxEventSchema>;
+      if (!check.ok) throw invalidWebhookSignature(check.reason);
+      let parsed: SandboxEvent;
       try {
         parsed = sandboxEventSchema.parse(JSON.parse(raw));
       } catch {
-        throw new ValidationError({
-          code: 'WEBHOOK.INVALID_PAYLOAD',
-          detail: 'webhook body is not a sandbox event',
-        });
+        throw invalidWebhookPayload();
       }
       const result = await opts.payments.handleWebhook(parsed);
       return reply.code(200).send({ received: true, duplicate: result.duplicate });
