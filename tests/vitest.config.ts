@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      './architecture/vitest.config.ts',
       './e2e/vitest.config.ts',
       './browser/vitest.config.ts',
       './manifests/vitest.config.ts',
