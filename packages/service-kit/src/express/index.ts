@@ -1,4 +1,11 @@
 export {
+  mountOpenApi,
+  type OpenApiDocumentOptions,
+  type OpenApiResponse,
+  type OpenApiRoute,
+  openApiDocument,
+} from './openapi.js';
+export {
   type MountServiceKitOptions,
   mountErrorHandlers,
   mountServiceKit,

@@ -3,7 +3,8 @@ import type { ServiceKit } from '../core/service-kit.js';
 
 export { issuesFromAjv as fastifyValidationIssues } from '../errors/validation-issues.js';
 export { type OpenApiInfo, registerOpenApi } from './openapi.js';
-export { ProblemSchema, problems } from './problem.schemas.js';
+export { ProblemSchema } from '../errors/problem.schema.js';
+export { problems } from './problem-responses.js';
 export { ResponseValidationError } from './response-validation.js';
 export { type ServiceKitPluginOptions, serviceKitPlugin } from './service-kit.plugin.js';
 

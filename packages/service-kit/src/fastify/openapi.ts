@@ -4,12 +4,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { OPENAPI_VERSION, type OpenApiInfo, SECURITY_SCHEMES } from '../core/openapi-common.js';
 
-export interface OpenApiInfo {
-  title: string;
-  version: string;
-  description: string;
-}
+export type { OpenApiInfo };
 
 /**
  * OpenAPI 3.1 generated from the route schemas, served at /openapi.json with Swagger UI at /docs.
@@ -20,14 +17,9 @@ export interface OpenApiInfo {
 export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      openapi: '3.1.0',
+      openapi: OPENAPI_VERSION,
       info,
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          internalToken: { type: 'apiKey', in: 'header', name: 'X-Internal-Token' },
-        },
-      },
+      components: { securitySchemes: structuredClone(SECURITY_SCHEMES) },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

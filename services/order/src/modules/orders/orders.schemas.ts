@@ -19,7 +19,8 @@ const FORBIDDEN = [
 const paymentMethod = z
   .string()
   .regex(/^tok_[a-z0-9_]{1,60}$/, 'expected a payment method token such as tok_success')
-  .default('tok_success');
+  .default('tok_success')
+  .describe('Sandbox token: tok_success, tok_decline, tok_async, tok_error');
 
 const item = z.strictObject({
   product_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
@@ -36,6 +37,9 @@ const multi = z.strictObject({
   items: z.array(item).min(1).max(50),
   payment_method: paymentMethod,
 });
+
+/** The shape a `POST /api/v1/orders` body must have once the forbidden-field check passed (OpenAPI's `CreateOrder`). */
+export const createOrderShape = z.union([single, multi]);
 
 /**
  * `POST /api/v1/orders` body: the seed's `{"product_id":1,"quantity":2}` or
@@ -62,7 +66,7 @@ export const createOrderBody = z
       for (const [i, it] of body.items.entries()) check(it, ['items', i]);
     }
   })
-  .pipe(z.union([single, multi]))
+  .pipe(createOrderShape)
   .transform((b) => ({
     items: 'items' in b ? b.items : [{ product_id: b.product_id, quantity: b.quantity }],
     payment_method: b.payment_method,
@@ -77,3 +81,38 @@ export const listOrdersQuery = z.strictObject({
 });
 
 export const idempotencyKeyHeader = z.string().min(1).max(255);
+
+const nullableInt = z.number().int().nullable();
+
+/** An order as every route answers it (`Order` in orders.service.ts has this shape; a test checks). */
+export const orderResponse = z.object({
+  id: z.uuid(),
+  user_id: z.string(),
+  status: z.enum(['PENDING', 'AWAITING_PAYMENT', 'PAID', 'PAYMENT_FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']),
+  items: z.array(
+    z.object({
+      product_id: z.number().int(),
+      quantity: z.number().int(),
+      unit_price: nullableInt,
+      line_total: nullableInt,
+      name: z.string().nullable(),
+      sku: z.string().nullable(),
+    }),
+  ),
+  total_amount: nullableInt.describe('minor units'),
+  currency: z.string().nullable(),
+  payment_method: z.string(),
+  payment_id: z.string().nullable(),
+  failure_reason: z.string().nullable(),
+  expires_at: z.iso.datetime(),
+  paid_at: z.iso.datetime().nullable(),
+  cancelled_at: z.iso.datetime().nullable(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+/** `GET /api/v1/orders`: a page of the caller's orders, newest first. */
+export const ordersPageResponse = z.object({
+  items: z.array(orderResponse),
+  next_cursor: z.string().nullable(),
+});

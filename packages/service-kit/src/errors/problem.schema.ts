@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
 
-/** RFC 9457 problem details as the kit sends them; open-ended so new members never fail validation. */
+/**
+ * RFC 9457 problem details as the kit sends them (`problemFromError`); open-ended so new members never
+ * fail validation. The one statement of the shape: fastify route schemas use it through `problems()`,
+ * and both OpenAPI generators (fastify's `registerOpenApi`, express's `mountOpenApi`) publish it.
+ * A TypeBox schema is a plain JSON Schema object, so the express side embeds it as it is.
+ */
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),
@@ -13,8 +18,3 @@ export const ProblemSchema = Type.Object(
   },
   { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json)' },
 );
-
-/** `schema.response` entries for error answers the kit's handler produces: `{ ...problems(400, 404) }`. */
-export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
-}
