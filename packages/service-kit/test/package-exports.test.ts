@@ -53,6 +53,8 @@ describe('package entry points (built)', () => {
     expect(typeof express.mountServiceKit).toBe('function');
     expect(typeof express.mountErrorHandlers).toBe('function');
     expect(typeof express.validate).toBe('function');
+    expect(typeof express.mountOpenApi).toBe('function');
+    expect(typeof express.openApiDocument).toBe('function');
     expect(typeof migrate.runMigrations).toBe('function');
     expect(typeof migrate.migrateCli).toBe('function');
     for (const name of [

@@ -190,6 +190,56 @@ function parametersOf(objectSchema: JsonSchema, location: 'path' | 'query' | 'he
   });
 }
 
+/** The converted schemas a route's operation is written from. */
+interface RouteSchemas {
+  /** Request schema as documented: inline, or a `$ref` to its component's input form. */
+  input(schema: z.ZodType): JsonSchema;
+  /** Response schema as documented: inline, or a `$ref` to its component. */
+  output(schema: z.ZodType): JsonSchema;
+  /** A parameter object's JSON Schema itself (parameters are listed one by one, never `$ref`ed). */
+  inline(schema: z.ZodType): JsonSchema;
+}
+
+function operationOf(route: OpenApiRoute, schemas: RouteSchemas) {
+  const parameters = [
+    ...(route.params ? parametersOf(schemas.inline(route.params), 'path') : []),
+    ...(route.query ? parametersOf(schemas.inline(route.query), 'query') : []),
+    ...(route.headers ? parametersOf(schemas.inline(route.headers), 'header') : []),
+  ];
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.body
+        ? { content: { 'application/json': { schema: schemas.output(response.body) } } }
+        : {}),
+    };
+  }
+  for (const status of route.problems ?? []) {
+    responses[String(status)] = {
+      description: 'RFC 9457 problem details',
+      content: { 'application/problem+json': { schema: PROBLEM_REF } },
+    };
+  }
+  return {
+    ...(route.operationId ? { operationId: route.operationId } : {}),
+    ...(route.tags ? { tags: route.tags } : {}),
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    ...(route.security ? { security: route.security.map((name) => ({ [name]: [] })) } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemas.input(route.body) } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
 /**
  * The OpenAPI 3.1 document of an express service, generated from its routes' zod schemas. The same
  * shape as fastify's `registerOpenApi` produces: the security schemes `bearerAuth`/`internalToken` and
@@ -205,69 +255,34 @@ export function openApiDocument(options: OpenApiDocumentOptions) {
   for (const route of routes) {
     for (const schema of [route.params, route.query, route.headers, route.body])
       if (schema) inputRoots.add(schema);
-    for (const response of Object.values(route.responses))
-      if (response.body) outputRoots.add(response.body);
+    for (const response of Object.values(route.responses)) if (response.body) outputRoots.add(response.body);
   }
   const converted = convertAll(inputRoots, outputRoots, componentNames);
-  const input = (schema: z.ZodType) => converted.input.get(schema)!;
-  const output = (schema: z.ZodType) => converted.output.get(schema)!;
-  /** Parameters are listed one by one, so their object schema is needed inline even when named. */
-  const inline = (schema: z.ZodType) => {
-    const name = componentNames.get(schema);
-    return name === undefined ? input(schema) : (converted.published[`${name}Input`] ?? converted.published[name]!);
+  const schemas: RouteSchemas = {
+    input: (schema) => converted.input.get(schema)!,
+    output: (schema) => converted.output.get(schema)!,
+    inline: (schema) => {
+      const name = componentNames.get(schema);
+      if (name === undefined) return converted.input.get(schema)!;
+      return converted.published[`${name}Input`] ?? converted.published[name]!;
+    },
   };
 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const parameters = [
-      ...(route.params ? parametersOf(inline(route.params), 'path') : []),
-      ...(route.query ? parametersOf(inline(route.query), 'query') : []),
-      ...(route.headers ? parametersOf(inline(route.headers), 'header') : []),
-    ];
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.body
-          ? { content: { 'application/json': { schema: output(response.body) } } }
-          : {}),
-      };
-    }
-    for (const status of route.problems ?? []) {
-      responses[String(status)] = {
-        description: 'RFC 9457 problem details',
-        content: { 'application/problem+json': { schema: PROBLEM_REF } },
-      };
-    }
-    const pathItem = (paths[toOpenApiPath(route.path)] ??= {});
-    pathItem[route.method] = {
-      ...(route.operationId ? { operationId: route.operationId } : {}),
-      ...(route.tags ? { tags: route.tags } : {}),
-      summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
-      ...(route.security ? { security: route.security.map((name) => ({ [name]: [] })) } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(route.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: input(route.body) } },
-            },
-          }
-        : {}),
-      responses,
-    };
+    const path = toOpenApiPath(route.path);
+    paths[path] = { ...paths[path], [route.method]: operationOf(route, schemas) };
   }
-
-  const schemas: Record<string, JsonSchema> = {
-    Problem: JSON.parse(JSON.stringify(ProblemSchema)) as JsonSchema,
-    ...converted.published,
-  };
-
   return {
     openapi: OPENAPI_VERSION,
     info,
-    components: { securitySchemes: structuredClone(SECURITY_SCHEMES), schemas },
+    components: {
+      securitySchemes: structuredClone(SECURITY_SCHEMES),
+      schemas: {
+        Problem: JSON.parse(JSON.stringify(ProblemSchema)) as JsonSchema,
+        ...converted.published,
+      } as Record<string, JsonSchema>,
+    },
     paths,
   };
 }

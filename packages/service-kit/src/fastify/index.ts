@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { ServiceKit } from '../core/service-kit.js';
 
+export { ProblemSchema } from '../errors/problem.schema.js';
 export { issuesFromAjv as fastifyValidationIssues } from '../errors/validation-issues.js';
 export { type OpenApiInfo, registerOpenApi } from './openapi.js';
-export { ProblemSchema } from '../errors/problem.schema.js';
 export { problems } from './problem-responses.js';
 export { ResponseValidationError } from './response-validation.js';
 export { type ServiceKitPluginOptions, serviceKitPlugin } from './service-kit.plugin.js';

@@ -1,8 +1,8 @@
 import {
+  openApiDocument as kitOpenApiDocument,
   mountOpenApi as mountKitOpenApi,
   type OpenApiDocumentOptions,
   type OpenApiRoute,
-  openApiDocument as kitOpenApiDocument,
 } from '@shop/service-kit/express';
 import type { Express } from 'express';
 import { z } from 'zod';

@@ -88,7 +88,15 @@ const nullableInt = z.number().int().nullable();
 export const orderResponse = z.object({
   id: z.uuid(),
   user_id: z.string(),
-  status: z.enum(['PENDING', 'AWAITING_PAYMENT', 'PAID', 'PAYMENT_FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']),
+  status: z.enum([
+    'PENDING',
+    'AWAITING_PAYMENT',
+    'PAID',
+    'PAYMENT_FAILED',
+    'CANCELLED',
+    'EXPIRED',
+    'REFUNDED',
+  ]),
   items: z.array(
     z.object({
       product_id: z.number().int(),
