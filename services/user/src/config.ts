@@ -1,6 +1,9 @@
 import { baseConfigSchema } from '@shop/service-kit';
 import { z } from 'zod';
 
+/** The PostgreSQL schema the user service's tables live in (migrations/, migrate.ts, the test harness). */
+export const DB_SCHEMA = 'users';
+
 const positiveInt = z.coerce.number().int().min(1);
 
 /** The user service's environment: the kit's base keys plus keys, token lifetimes and login limits. */

@@ -11,14 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGrpcServer } from '../src/grpc/grpc-server.js';
 import { loadSigningKeys } from '../src/modules/auth/signing-keys.js';
-import {
-  AUDIENCE,
-  ISSUER,
-  type RunningUserApp,
-  registerAndLogin,
-  startUserApp,
-  useUserApp,
-} from './harness.js';
+import { type RunningUserApp, registerAndLogin, startUserApp, useUserApp } from './harness.js';
 
 const running = useUserApp('usergrpc');
 
@@ -26,14 +19,13 @@ const running = useUserApp('usergrpc');
 async function grpcFor(app: RunningUserApp, options: { healthWatchIntervalMs?: number } = {}) {
   const server = buildGrpcServer({
     kit: app.kit,
-    pool: app.pool,
-    keys: app.keys,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    now: () => app.clock.now,
+    verifier: app.verifier,
+    users: app.usersRepository,
     ...options,
   });
   const port = await server.listen(0, '127.0.0.1');
+  // As startWorkers does in main.ts: registered after the pool and Redis, so it closes before them.
+  app.kit.onShutdown('grpc server', () => server.close());
   return { server, port, client: userGrpcClient(port) };
 }
 

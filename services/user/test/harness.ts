@@ -1,40 +1,36 @@
-import type { AddressInfo } from 'node:net';
-import {
-  createLogger,
-  createPgPool,
-  createRedis,
-  createServiceKit,
-  type ServiceKit,
-} from '@shop/service-kit';
+import { bootstrapService, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
-import { createTestEnvironment, type TestEnvironment, waitForRedisReady } from '@shop/testing';
+import {
+  createTestEnvironment,
+  listenOnLoopback,
+  type TestEnvironment,
+  waitForRedisReady,
+} from '@shop/testing';
 import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { buildApp, type UserAppDeps } from '../src/app.js';
+import { type ComposedUserService, composeUserService } from '../src/compose.js';
+import { DB_SCHEMA, userConfigSchema } from '../src/config.js';
 import type { LoginLimits } from '../src/modules/auth/login-limiter.js';
-import { loadSigningKeys, type SigningKeys } from '../src/modules/auth/signing-keys.js';
+import type { PasswordHasher } from '../src/modules/auth/password-hasher.js';
+import type { SigningKeys } from '../src/modules/auth/signing-keys.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const ISSUER = 'shop-user-service';
 export const AUDIENCE = 'shop';
 
-/** One database (schema `users` migrated) and one Redis prefix per test file; `teardown()` drops both. */
+/** One database (schema DB_SCHEMA migrated) and one Redis prefix per test file; `teardown()` drops both. */
 export type UserTestEnv = TestEnvironment;
 
 export function createUserTestEnv(label: string): Promise<UserTestEnv> {
   return createTestEnvironment(label, {
-    migrate: (url) => runMigrations({ connectionString: url, schema: 'users', dir: MIGRATIONS }),
+    migrate: (url) => runMigrations({ connectionString: url, schema: DB_SCHEMA, dir: MIGRATIONS }),
   });
 }
 
-export interface RunningUserApp {
-  app: FastifyInstance;
+const TEST_VERSION = '0.0.0-test';
+
+export interface RunningUserApp extends ComposedUserService {
   kit: ServiceKit;
-  pool: pg.Pool;
-  redis: Redis;
-  keys: SigningKeys;
   clock: { now: Date };
   /** Base URL when started with `listen: true`. */
   url: string;
@@ -47,54 +43,79 @@ export interface StartOptions {
   redisUrl?: string;
   /** Point the pool elsewhere, e.g. through a TCP proxy the test cuts. */
   databaseUrl?: string;
+  /** Signing keys to run with (passed as JWT_PRIVATE_KEY / JWT_KEY_ID / JWT_PUBLIC_KEYS). */
   keys?: SigningKeys;
   listen?: boolean;
-  overrides?: Partial<UserAppDeps>;
+  overrides?: { passwords?: PasswordHasher; refreshCookieSecure?: boolean };
   /** Runs on the built app before `ready()`, e.g. to add a probe route a test needs. */
   beforeReady?: (app: FastifyInstance) => void;
 }
 
-/** Builds the real app against the test's database and Redis prefix; the clock is mutable. */
+/** The environment keys of `keys`, so the service loads exactly that key set. */
+function signingKeysEnv(keys: SigningKeys): Record<string, string> {
+  return {
+    JWT_PRIVATE_KEY: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    JWT_KEY_ID: keys.kid,
+    JWT_PUBLIC_KEYS: JSON.stringify({ keys: keys.jwks.keys.filter((key) => key.kid !== keys.kid) }),
+  };
+}
+
+/** The user service's environment on a test environment: the keys main.ts parses. */
+function userServiceEnv(env: UserTestEnv, options: StartOptions): Record<string, string> {
+  const limits = {
+    maxFailuresPerUsername: 50,
+    maxFailuresPerIp: 500,
+    windowSeconds: 60,
+    ...options.loginLimits,
+  };
+  const secure = options.overrides?.refreshCookieSecure;
+  return env.serviceEnv({
+    DB_POOL_SIZE: '5',
+    GRPC_PORT: '0',
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    ACCESS_TOKEN_TTL_SECONDS: '900',
+    REFRESH_TOKEN_TTL_SECONDS: '3600',
+    LOGIN_MAX_FAILURES_PER_USERNAME: String(limits.maxFailuresPerUsername),
+    LOGIN_MAX_FAILURES_PER_IP: String(limits.maxFailuresPerIp),
+    LOGIN_FAILURE_WINDOW_SECONDS: String(limits.windowSeconds),
+    ...(secure === undefined ? {} : { REFRESH_COOKIE_SECURE: String(secure) }),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.keys ? signingKeysEnv(options.keys) : {}),
+  });
+}
+
+/**
+ * The service main.ts runs (same config parse and composition) against the test's database and Redis
+ * prefix, without workers (GRPC_PORT=0); the clock is mutable.
+ */
 export async function startUserApp(env: UserTestEnv, options: StartOptions = {}): Promise<RunningUserApp> {
-  const logger = createLogger({ name: 'user-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const kit = createServiceKit({ name: 'user', logger, exit: () => {}, flushTelemetryOnShutdown: false });
-  const pool = createPgPool(kit, { connectionString: options.databaseUrl ?? env.db.url, max: 5 });
-  const redis = createRedis(kit, {
-    url: options.redisUrl ?? env.redisPrefix.url,
-    keyPrefix: env.redisPrefix.prefix,
+  const service = bootstrapService({
+    name: 'user',
+    version: TEST_VERSION,
+    configSchema: userConfigSchema,
+    env: userServiceEnv(env, options),
+    inProcess: true,
   });
-  const keys = options.keys ?? (await loadSigningKeys({}));
+  const { kit } = service;
   const clock = { now: new Date() };
-  const app = await buildApp({
-    kit,
-    pool,
-    redis,
-    keys,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    accessTokenTtlSeconds: 900,
-    refreshTokenTtlSeconds: 3600,
-    loginLimits: {
-      maxFailuresPerUsername: 50,
-      maxFailuresPerIp: 500,
-      windowSeconds: 60,
-      ...options.loginLimits,
-    },
+  const composed = await composeUserService(service, TEST_VERSION, {
     now: () => clock.now,
-    ...options.overrides,
+    ...(options.overrides?.passwords ? { passwords: options.overrides.passwords } : {}),
   });
-  options.beforeReady?.(app);
-  await app.ready();
+  options.beforeReady?.(composed.app);
   let url = '';
+  let close = () => kit.shutdown('test finished');
   if (options.listen) {
-    await kit.listen(app.server, 0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ url, close } = await listenOnLoopback(kit, composed.server));
   } else {
+    await composed.app.ready();
     kit.markStarted();
   }
   // Readiness reports Redis down until the client connects; tests start from a connected app.
-  if (!options.redisUrl) await waitForRedisReady(redis);
-  return { app, kit, pool, redis, keys, clock, url, close: () => kit.shutdown('test finished') };
+  if (!options.redisUrl) await waitForRedisReady(composed.redis);
+  return { ...composed, kit, clock, url, close };
 }
 
 /** The app a test file shares, plus the environment it runs on. */

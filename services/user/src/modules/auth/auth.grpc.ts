@@ -2,10 +2,11 @@
 // plus what only the user service knows — whether the account still exists and its role now.
 import { status as GrpcStatus, Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
 import { ERROR_CODE_TRAILER, type VerifyTokenResponse } from '@shop/contracts';
-import { DomainError, dependencyFailureOf, type Logger, UnauthorizedError } from '@shop/service-kit';
+import { DomainError, dependencyFailureOf, type Logger } from '@shop/service-kit';
 import type { JwtVerifier } from '@shop/service-kit/auth';
 import type { UnaryHandler } from '../../grpc/grpc-metrics.js';
 import type { UsersRepository } from '../users/users.repository.js';
+import { accountGone } from './auth.errors.js';
 
 interface VerifyTokenRequest {
   token: string;
@@ -41,11 +42,7 @@ export function userGrpcHandlers(deps: {
         const verified = await deps.verifier.verify(token);
         const user = await deps.users.findById(verified.id);
         if (!user) {
-          throw new UnauthorizedError({
-            code: 'AUTH.INVALID_TOKEN',
-            title: 'Invalid access token',
-            detail: 'The account of this access token no longer exists',
-          });
+          throw accountGone();
         }
         return {
           user_id: user.id,

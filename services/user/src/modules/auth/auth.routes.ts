@@ -3,8 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, ValidationError } from '@shop/service-kit';
 import { problems } from '@shop/service-kit/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalidRefresh } from './auth.errors.js';
 import { JwksResponse, LoginBody, RefreshBody, TokenResponse } from './auth.schemas.js';
-import { type AuthService, invalidRefresh } from './auth.service.js';
+import type { AuthService } from './auth.service.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export interface AuthRoutesOptions {

@@ -1,7 +1,8 @@
-import { type FaultFlags, UnauthorizedError, ValidationError } from '@shop/service-kit';
+import type { FaultFlags } from '@shop/service-kit';
 import type { Logger } from 'pino';
 import type { UsersRepository } from '../users/users.repository.js';
 import type { AccessTokenIssuer } from './access-tokens.js';
+import { invalidCredentials, invalidRefresh, loginMissing, refreshTokenReused } from './auth.errors.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { RefreshTokenRepository } from './refresh-tokens.repository.js';
@@ -31,21 +32,6 @@ export interface AuthServiceDeps {
   flags?: Pick<FaultFlags, 'delay'>;
 }
 
-// One message for unknown user and wrong password: the answer must not reveal which it was.
-const invalidCredentials = () =>
-  new UnauthorizedError({
-    code: 'AUTH.INVALID_CREDENTIALS',
-    title: 'Invalid credentials',
-    detail: 'The username/email or password is incorrect',
-  });
-
-export const invalidRefresh = () =>
-  new UnauthorizedError({
-    code: 'AUTH.INVALID_REFRESH_TOKEN',
-    title: 'Invalid refresh token',
-    detail: 'The refresh token is invalid, expired or revoked; log in again',
-  });
-
 export function createAuthService(deps: AuthServiceDeps): AuthService {
   const { users, passwords, accessTokens, refreshTokens, limiter, logger } = deps;
 
@@ -62,10 +48,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
       await deps.flags?.delay('userLoginSlow');
       const login = input.username ?? input.email;
       if (login === undefined) {
-        throw new ValidationError({
-          detail: 'Send "username" (or "email") and "password"',
-          errors: [{ pointer: '/body/username', detail: 'username or email is required' }],
-        });
+        throw loginMissing();
       }
       // Counted before the password is checked: a burst cannot outrun the limit (429 past it).
       await limiter.beginAttempt(login, clientIp);
@@ -99,11 +82,7 @@ export function createAuthService(deps: AuthServiceDeps): AuthService {
           { userId: rotated.userId, family: rotated.familyId },
           'refresh token reuse detected; revoked the token family',
         );
-        throw new UnauthorizedError({
-          code: 'AUTH.REFRESH_TOKEN_REUSED',
-          title: 'Refresh token reused',
-          detail: 'This refresh token was already used; every session of this login was revoked',
-        });
+        throw refreshTokenReused();
       }
       if (rotated.status !== 'ok') throw invalidRefresh();
       // The role is read fresh so a demoted or deleted account cannot keep minting tokens.

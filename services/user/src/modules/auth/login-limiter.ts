@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { TooManyRequestsError } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { withSessionStore } from './session-store.errors.js';
+import { tooManyLoginAttempts, withSessionStore } from './auth.errors.js';
 
 export interface LoginLimits {
   maxFailuresPerUsername: number;
@@ -75,12 +74,7 @@ export function createLoginLimiter(redis: Redis, limits: LoginLimits): LoginLimi
         Promise.all([userWait === 0 && byLogin.reward(user, 1), ipWait === 0 && byIp.reward(ip, 1)]),
       );
       const retryAfter = Math.ceil(Math.max(userWait, ipWait) / 1000);
-      throw new TooManyRequestsError({
-        code: 'AUTH.TOO_MANY_LOGIN_ATTEMPTS',
-        title: 'Too many login attempts',
-        detail: `Too many failed login attempts; try again in ${retryAfter} seconds`,
-        headers: { 'Retry-After': String(retryAfter) },
-      });
+      throw tooManyLoginAttempts(retryAfter);
     },
     async recordSuccess(login, ip) {
       await withSessionStore(() => Promise.all([byLogin.delete(loginKey(login)), byIp.reward(ip, 1)]));

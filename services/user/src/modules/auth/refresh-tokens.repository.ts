@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { withSessionStore } from './session-store.errors.js';
+import { withSessionStore } from './auth.errors.js';
 
 /**
  * Refresh tokens live only in Redis, hashed (SHA-256: they are 256-bit random, so a slow hash buys

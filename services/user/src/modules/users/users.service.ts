@@ -1,5 +1,5 @@
-import { ConflictError, NotFoundError } from '@shop/service-kit';
 import type { PasswordHasher } from '../auth/password-hasher.js';
+import { duplicateUser, userNotFound } from './users.errors.js';
 import {
   DuplicateUserError,
   type ProfilePatch,
@@ -42,16 +42,6 @@ export interface UsersService {
   ensureAdmin(input: { username: string; email: string; password: string }): Promise<{ created: boolean }>;
 }
 
-const duplicate = (field: 'username' | 'email') =>
-  new ConflictError({
-    code: field === 'username' ? 'USER.USERNAME_TAKEN' : 'USER.EMAIL_TAKEN',
-    title: 'Account already exists',
-    detail: `An account with this ${field} already exists`,
-    errors: [{ pointer: `/body/${field}`, detail: `${field} is already registered` }],
-  });
-
-const notFound = () => new NotFoundError({ code: 'USER.NOT_FOUND', detail: 'No such user' });
-
 export function createUsersService(deps: {
   users: UsersRepository;
   passwords: PasswordHasher;
@@ -63,13 +53,13 @@ export function createUsersService(deps: {
       try {
         return toUserView(await users.insert({ username: input.username, email: input.email, passwordHash }));
       } catch (err) {
-        if (err instanceof DuplicateUserError) throw duplicate(err.field);
+        if (err instanceof DuplicateUserError) throw duplicateUser(err.field);
         throw err;
       }
     },
     async get(id) {
       const user = await users.findById(id);
-      if (!user) throw notFound();
+      if (!user) throw userNotFound();
       return toUserView(user);
     },
     async updateProfile(id, patch) {
@@ -77,7 +67,7 @@ export function createUsersService(deps: {
       if (patch.display_name !== undefined) change.displayName = patch.display_name;
       if (patch.phone !== undefined) change.phone = patch.phone;
       const user = await users.updateProfile(id, change);
-      if (!user) throw notFound();
+      if (!user) throw userNotFound();
       return toUserView(user);
     },
     async ensureAdmin(input) {
@@ -90,7 +80,7 @@ export function createUsersService(deps: {
         });
         return { created };
       } catch (err) {
-        if (err instanceof DuplicateUserError) throw duplicate(err.field);
+        if (err instanceof DuplicateUserError) throw duplicateUser(err.field);
         throw err;
       }
     },
