@@ -1,4 +1,5 @@
-// `npm run migrate`: applies migrations/*.sql to schema `catalog` (advisory lock, refuses a newer schema).
+// `npm run migrate`: applies migrations/*.sql to schema DB_SCHEMA (advisory lock, refuses a newer schema).
 import { migrateCli } from '@shop/service-kit/migrate';
+import { DB_SCHEMA } from './config.js';
 
-await migrateCli({ schema: 'catalog', dir: new URL('../migrations', import.meta.url) });
+await migrateCli({ schema: DB_SCHEMA, dir: new URL('../migrations', import.meta.url) });

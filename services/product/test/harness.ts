@@ -1,12 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  createLogger,
-  createPgPool,
-  createRedis,
-  createServiceKit,
-  type ServiceKit,
-} from '@shop/service-kit';
-import { createJwtVerifier } from '@shop/service-kit/auth';
+import { bootstrapService, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import {
   createTestEnvironment,
@@ -17,10 +10,8 @@ import {
 } from '@shop/testing';
 import { useTestApp } from '@shop/testing/vitest';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { buildApp } from '../src/app.js';
-import { createProductModules, type ProductModules } from '../src/modules.js';
+import { type ComposedProductService, composeProductService } from '../src/compose.js';
+import { DB_SCHEMA, productConfigSchema } from '../src/config.js';
 
 export const MIGRATIONS = new URL('../migrations', import.meta.url);
 export const INTERNAL_TOKEN = 'test-internal-token-0123456789';
@@ -40,7 +31,7 @@ export interface ProductTestEnv extends TestEnvironment {
 
 export async function createProductTestEnv(label: string): Promise<ProductTestEnv> {
   const env = await createTestEnvironment(label, {
-    migrate: (url) => runMigrations({ connectionString: url, schema: 'catalog', dir: MIGRATIONS }),
+    migrate: (url) => runMigrations({ connectionString: url, schema: DB_SCHEMA, dir: MIGRATIONS }),
   });
   const issuer = await createTestTokenIssuer({ issuer: ISSUER, audience: AUDIENCE });
   return {
@@ -54,12 +45,10 @@ export async function createProductTestEnv(label: string): Promise<ProductTestEn
   };
 }
 
-export interface RunningProductApp {
-  app: FastifyInstance;
+const TEST_VERSION = '0.0.0-test';
+
+export interface RunningProductApp extends ComposedProductService {
   kit: ServiceKit;
-  pool: pg.Pool;
-  redis: Redis;
-  modules: ProductModules;
   clock: { now: Date };
   close(): Promise<void>;
 }
@@ -72,28 +61,43 @@ export interface StartOptions {
   beforeReady?: (app: FastifyInstance) => void;
 }
 
+/** The product service's environment on a test environment: the keys main.ts parses. */
+function productServiceEnv(env: ProductTestEnv, options: StartOptions): Record<string, string> {
+  const internalToken = 'internalToken' in options ? options.internalToken : INTERNAL_TOKEN;
+  return env.serviceEnv({
+    DB_POOL_SIZE: '10',
+    JWKS_URL: env.jwksUrl,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    PRODUCT_CACHE_TTL_SECONDS: '60',
+    ...(internalToken === undefined ? {} : { INTERNAL_API_TOKEN: internalToken }),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+  });
+}
+
+/**
+ * The service main.ts runs (same config parse and composition) against the test's database, Redis
+ * prefix and JWKS, without its workers (tests that need them start their own); the clock is mutable.
+ */
 export async function startProductApp(
   env: ProductTestEnv,
   options: StartOptions = {},
 ): Promise<RunningProductApp> {
-  const logger = createLogger({ name: 'product-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const kit = createServiceKit({ name: 'product', logger, exit: () => {}, flushTelemetryOnShutdown: false });
-  const pool = createPgPool(kit, { connectionString: env.db.url, max: 10 });
-  const redis = createRedis(kit, {
-    url: options.redisUrl ?? env.redisPrefix.url,
-    keyPrefix: env.redisPrefix.prefix,
-    critical: false,
+  const service = bootstrapService({
+    name: 'product',
+    version: TEST_VERSION,
+    configSchema: productConfigSchema,
+    env: productServiceEnv(env, options),
+    inProcess: true,
   });
+  const { kit } = service;
   const clock = { now: new Date() };
-  const modules = createProductModules({ kit, pool, redis, cacheTtlSeconds: 60, now: () => clock.now });
-  const verifier = createJwtVerifier({ jwksUrl: env.jwksUrl, issuer: ISSUER, audience: AUDIENCE });
-  const internalToken = 'internalToken' in options ? options.internalToken : INTERNAL_TOKEN;
-  const app = await buildApp({ kit, modules, verifier, internalToken });
-  options.beforeReady?.(app);
-  await app.ready();
+  const composed = await composeProductService(service, TEST_VERSION, { now: () => clock.now });
+  options.beforeReady?.(composed.app);
+  await composed.app.ready();
   kit.markStarted();
-  if (!options.redisUrl) await waitForRedisReady(redis);
-  return { app, kit, pool, redis, modules, clock, close: () => kit.shutdown('test finished') };
+  if (!options.redisUrl) await waitForRedisReady(composed.redis);
+  return { ...composed, kit, clock, close: () => kit.shutdown('test finished') };
 }
 
 /** The app a test file shares, plus the environment it runs on. */

@@ -3,15 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STREAMS, type EventEnvelope } from '@shop/contracts';
 import { streamKey } from '@shop/events';
-import { createLogger, createServiceKit, type ServiceKit } from '@shop/service-kit';
+import { type BackgroundWorker, createLogger, createServiceKit, type ServiceKit } from '@shop/service-kit';
 import { runMigrations } from '@shop/service-kit/migrate';
 import { createTestEnvironment, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProductModules, type ProductModules } from '../src/compose.js';
+import { DB_SCHEMA } from '../src/config.js';
 import { createInventoryConsumer } from '../src/modules/inventory/inventory.consumer.js';
-import { createProductModules, type ProductModules } from '../src/modules.js';
-import type { BackgroundWorker } from '../src/workers/background-worker.js';
 
 let env: TestEnvironment;
 let pool: pg.Pool;
@@ -27,7 +27,7 @@ beforeAll(async () => {
     migrate: (url) =>
       runMigrations({
         connectionString: url,
-        schema: 'catalog',
+        schema: DB_SCHEMA,
         dir: new URL('../migrations', import.meta.url),
       }),
   });
@@ -40,7 +40,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: env.db.url, max: 6 });
   redis = new Redis(env.redisPrefix.url, { keyPrefix: env.redisPrefix.prefix });
   raw = new Redis(env.redisPrefix.url);
-  modules = createProductModules({ kit, pool });
+  modules = createProductModules({ kit, pool, cacheTtlSeconds: 300, reservationTtlSeconds: 900 });
   productId = (
     await modules.products.create({
       sku: 'EVT-1',
@@ -55,6 +55,7 @@ beforeAll(async () => {
     pool,
     redis,
     inventory: modules.inventory,
+    schema: DB_SCHEMA,
     claimIdleMs: 200,
     reclaimIntervalMs: 100,
   });

@@ -1,3 +1,4 @@
+import { guardPgPool } from '@shop/service-kit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProductsRepository } from '../src/modules/products/products.repository.js';
@@ -10,7 +11,8 @@ let pool: pg.Pool;
 beforeAll(async () => {
   env = await createProductTestEnv('prepared');
   // One connection, so pg_prepared_statements (per session) shows what the repository prepared.
-  pool = new pg.Pool({ connectionString: env.db.url, max: 1 });
+  // Guarded: the teardown's DROP DATABASE may terminate its connection after `end()` (57P01).
+  pool = guardPgPool(new pg.Pool({ connectionString: env.db.url, max: 1 }));
 });
 afterAll(async () => {
   await pool?.end();

@@ -1,5 +1,5 @@
-import { ConflictError, NotFoundError } from '@shop/service-kit';
 import type { ProductCache } from '../products/product-cache.js';
+import { categoryNotFound, slugTaken } from './categories.errors.js';
 import { type CategoriesRepository, type Category, DuplicateSlugError } from './categories.repository.js';
 
 export interface CategoriesService {
@@ -20,18 +20,14 @@ export function createCategoriesService(deps: {
         return await categories.insert(input);
       } catch (err) {
         if (err instanceof DuplicateSlugError) {
-          throw new ConflictError({
-            code: 'CATEGORY.SLUG_TAKEN',
-            detail: 'A category with this slug already exists',
-            errors: [{ pointer: '/body/slug', detail: 'slug is already in use' }],
-          });
+          throw slugTaken();
         }
         throw err;
       }
     },
     async remove(id) {
       const detached = await categories.delete(id);
-      if (!detached) throw new NotFoundError({ code: 'CATEGORY.NOT_FOUND', detail: 'No such category' });
+      if (!detached) throw categoryNotFound();
       await cache.invalidate(detached);
     },
   };

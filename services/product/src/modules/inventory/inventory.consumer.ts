@@ -1,6 +1,6 @@
 // Order events → reservation state: order.paid commits the reservation; order.cancelled /
 // order.payment_failed / order.expired release it, and an order refunded after payment gets its
-// sold stock back (restock). Owned by the order/payment work; wired in main.ts.
+// sold stock back (restock). Run by workers.ts.
 import {
   EVENT_STREAMS,
   type EventEnvelope,
@@ -10,10 +10,9 @@ import {
   orderReleasedDataSchema,
 } from '@shop/contracts';
 import { StreamConsumer } from '@shop/events';
-import { DomainError, type ServiceKit } from '@shop/service-kit';
+import { type BackgroundWorker, DomainError, type ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { BackgroundWorker } from '../../workers/background-worker.js';
 import type { InventoryService } from './inventory.service.js';
 
 const codeOf = (err: unknown) => (err instanceof DomainError ? err.code : undefined);
@@ -23,6 +22,8 @@ export interface InventoryConsumerOptions {
   pool: pg.Pool;
   redis: Redis;
   inventory: InventoryService;
+  /** The service's schema (`DB_SCHEMA`): where `processed_events` lives. */
+  schema: string;
   claimIdleMs?: number;
   reclaimIntervalMs?: number;
   maxDeliveries?: number;
@@ -75,7 +76,7 @@ export function inventoryEventHandlers(inventory: InventoryService, logger: Serv
 
 /**
  * The product service's member of consumer group `product-service` on the `orders` stream, with
- * dedup: each event id is recorded in `catalog.processed_events`, so a redelivered event is a no-op
+ * dedup: each event id is recorded in `<schema>.processed_events`, so a redelivered event is a no-op
  * (and a late duplicate of `order.paid` after a refund is not mistaken for a paid order without
  * stock). The inventory transitions commit in their own transaction before the dedup row; if that
  * second commit fails the event is redelivered and the transitions, idempotent by themselves,
@@ -85,7 +86,7 @@ export function createInventoryConsumer(o: InventoryConsumerOptions): Background
   const consumer = new StreamConsumer({
     pool: o.pool,
     redis: o.redis,
-    schema: 'catalog',
+    schema: o.schema,
     group: 'product-service',
     streams: [EVENT_STREAMS.orders],
     handlers: inventoryEventHandlers(o.inventory, o.kit.logger),

@@ -1,13 +1,15 @@
-import { inventoryErrorCodes as codes } from '@shop/contracts';
-import {
-  ConflictError,
-  type FaultFlags,
-  NotFoundError,
-  ServiceUnavailableError,
-  UnprocessableEntityError,
-} from '@shop/service-kit';
+import type { FaultFlags } from '@shop/service-kit';
 import type { ProductCache } from '../products/product-cache.js';
-import type { InventoryRepository, Rejection, RequestedLine, Reservation } from './inventory.repository.js';
+import {
+  rejectionError,
+  reservationCommitted,
+  reservationConflict,
+  reservationNotFound,
+  reservationReleased,
+  reservationReturned,
+  reservationsUnavailable,
+} from './inventory.errors.js';
+import type { InventoryRepository, RequestedLine, Reservation } from './inventory.repository.js';
 
 export interface ReserveInput {
   order_id: string;
@@ -56,53 +58,6 @@ const sameLines = (reservation: Reservation, lines: RequestedLine[]) =>
     (item, i) => item.product_id === lines[i]!.productId && item.quantity === lines[i]!.quantity,
   );
 
-// Pointers name the request lines, so the caller can tell which item failed.
-function pointers(items: ReserveInput['items'], productIds: number[], detail: (id: number) => string) {
-  const wanted = new Set(productIds);
-  return items.flatMap((item, index) =>
-    wanted.has(item.product_id)
-      ? [{ pointer: `/body/items/${index}/product_id`, detail: detail(item.product_id) }]
-      : [],
-  );
-}
-
-function rejectionError(items: ReserveInput['items'], r: Rejection): Error {
-  if (r.unknown.length > 0) {
-    return new UnprocessableEntityError({
-      code: codes.unknownProduct,
-      detail: 'Some products do not exist',
-      errors: pointers(items, r.unknown, (id) => `product ${id} does not exist`),
-    });
-  }
-  if (r.inactive.length > 0) {
-    return new UnprocessableEntityError({
-      code: codes.productUnavailable,
-      detail: 'Some products are not for sale',
-      errors: pointers(items, r.inactive, (id) => `product ${id} is not for sale`),
-    });
-  }
-  if (r.currencies.length > 0) {
-    return new UnprocessableEntityError({
-      code: codes.currencyMismatch,
-      detail: `One reservation cannot mix currencies (${r.currencies.join(', ')})`,
-    });
-  }
-  const available = new Map(r.insufficient.map((i) => [i.productId, i.available]));
-  return new ConflictError({
-    code: codes.insufficientStock,
-    title: 'Insufficient stock',
-    detail: 'Not enough stock for some items; nothing was reserved',
-    errors: pointers(
-      items,
-      r.insufficient.map((i) => i.productId),
-      (id) => `only ${available.get(id)} left`,
-    ),
-  });
-}
-
-const notFound = (orderId: string) =>
-  new NotFoundError({ code: codes.reservationNotFound, detail: `No reservation for order ${orderId}` });
-
 export function createInventoryService(deps: InventoryServiceDeps): InventoryService {
   const { inventory, cache } = deps;
   const now = deps.now ?? (() => new Date());
@@ -110,11 +65,7 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
   return {
     async reserve(input) {
       if (await deps.flags?.roll('inventoryReserveFailure')) {
-        throw new ServiceUnavailableError({
-          code: 'INVENTORY.UNAVAILABLE',
-          detail: 'Reservations are temporarily unavailable (inventoryReserveFailure flag); retry shortly',
-          headers: { 'Retry-After': '1' },
-        });
+        throw reservationsUnavailable();
       }
       const lines = mergeLines(input.items);
       const ttl = input.ttl_seconds ?? deps.defaultTtlSeconds;
@@ -122,10 +73,7 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       if (outcome.kind === 'rejected') throw rejectionError(input.items, outcome.rejection);
       if (outcome.kind === 'existing') {
         if (!sameLines(outcome.reservation, lines)) {
-          throw new ConflictError({
-            code: codes.reservationConflict,
-            detail: `Order ${input.order_id} already has a reservation with different items`,
-          });
+          throw reservationConflict(input.order_id);
         }
         return { created: false, reservation: outcome.reservation };
       }
@@ -135,32 +83,23 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     async commit(orderId) {
       const outcome = await inventory.commit(orderId, now());
-      if (outcome.kind === 'missing') throw notFound(orderId);
+      if (outcome.kind === 'missing') throw reservationNotFound(orderId);
       const { reservation } = outcome;
       if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
       if (reservation.status === 'RETURNED') {
-        throw new ConflictError({
-          code: codes.reservationReleased,
-          detail: `The stock of order ${orderId} was already returned`,
-        });
+        throw reservationReturned(orderId);
       }
       if (reservation.status === 'RELEASED' || reservation.status === 'EXPIRED') {
-        throw new ConflictError({
-          code: codes.reservationReleased,
-          detail: `The reservation of order ${orderId} is ${reservation.status.toLowerCase()}; its stock was returned`,
-        });
+        throw reservationReleased(orderId, reservation.status);
       }
       return reservation;
     },
 
     async release(orderId) {
       const outcome = await inventory.release(orderId);
-      if (outcome.kind === 'missing') throw notFound(orderId);
+      if (outcome.kind === 'missing') throw reservationNotFound(orderId);
       if (outcome.reservation.status === 'COMMITTED' || outcome.reservation.status === 'RETURNED') {
-        throw new ConflictError({
-          code: codes.reservationCommitted,
-          detail: `The reservation of order ${orderId} is committed; its stock is sold`,
-        });
+        throw reservationCommitted(orderId);
       }
       if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
       return outcome.reservation;
@@ -168,7 +107,7 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     async restock(orderId) {
       const outcome = await inventory.restock(orderId);
-      if (outcome.kind === 'missing') throw notFound(orderId);
+      if (outcome.kind === 'missing') throw reservationNotFound(orderId);
       if (outcome.kind === 'changed') await cache.invalidate(outcome.productIds);
       return outcome.reservation;
     },
@@ -181,7 +120,7 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     async get(orderId) {
       const reservation = await inventory.find(orderId);
-      if (!reservation) throw notFound(orderId);
+      if (!reservation) throw reservationNotFound(orderId);
       return reservation;
     },
   };

@@ -1,5 +1,9 @@
-import { type BackgroundLoopOptions, createBackgroundLoop, type OutageLogger } from '@shop/service-kit';
-import type { BackgroundWorker } from '../../workers/background-worker.js';
+import {
+  type BackgroundLoopOptions,
+  type BackgroundWorker,
+  createBackgroundLoop,
+  type OutageLogger,
+} from '@shop/service-kit';
 import type { InventoryService } from './inventory.service.js';
 
 export interface SweeperOptions {
