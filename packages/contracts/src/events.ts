@@ -1,5 +1,6 @@
 // Event envelopes and payloads that travel outbox -> relay -> Redis Streams between services.
-// Owned by the order/payment work; every producer and consumer validates against these schemas.
+// `payments`: the payment service publishes, the order service consumes; `orders`: the order service
+// publishes, the product service consumes. Producers and consumers parse with these schemas.
 import { z } from 'zod';
 
 /**

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   UnprocessableEntityError,
+  ValidationError,
 } from '@shop/service-kit';
 
 export const productNotFound = () =>
@@ -36,4 +37,18 @@ export const ifMatchRequired = () =>
     code: 'REQUEST.PRECONDITION_REQUIRED',
     title: 'Precondition Required',
     detail: 'Send If-Match with the ETag from GET /api/v1/products/{id}',
+  });
+
+/** A search cursor that is not one of ours, or belongs to another sort. */
+export const invalidCursor = (detail: string) =>
+  new ValidationError({
+    code: 'PRODUCT.INVALID_CURSOR',
+    detail,
+    errors: [{ pointer: '/query/cursor', detail }],
+  });
+
+export const priceRangeInverted = () =>
+  new ValidationError({
+    detail: 'min_price must not exceed max_price',
+    errors: [{ pointer: '/query/min_price', detail: 'must not exceed max_price' }],
   });

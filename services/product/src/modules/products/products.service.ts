@@ -1,7 +1,7 @@
-import { ValidationError } from '@shop/service-kit';
 import type { ProductCache } from './product-cache.js';
 import {
   ifMatchRequired,
+  priceRangeInverted,
   productNotFound,
   skuTaken,
   staleVersion,
@@ -107,10 +107,7 @@ export function createProductsService(deps: {
         input.max_price !== undefined &&
         input.min_price > input.max_price
       ) {
-        throw new ValidationError({
-          detail: 'min_price must not exceed max_price',
-          errors: [{ pointer: '/query/min_price', detail: 'must not exceed max_price' }],
-        });
+        throw priceRangeInverted();
       }
       // A blank query is no query (websearch_to_tsquery('') would match nothing).
       const q = input.q?.trim() ? input.q : undefined;

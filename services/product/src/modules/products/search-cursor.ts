@@ -1,4 +1,4 @@
-import { ValidationError } from '@shop/service-kit';
+import { invalidCursor as invalid } from './products.errors.js';
 import type { Keyset } from './products.repository.js';
 import type { ProductSort } from './products.schemas.js';
 
@@ -9,13 +9,6 @@ import type { ProductSort } from './products.schemas.js';
 export function encodeCursor(sort: ProductSort, keyset: Keyset): string {
   return Buffer.from(JSON.stringify({ s: sort, k: keyset.key, i: keyset.id })).toString('base64url');
 }
-
-const invalid = (detail: string) =>
-  new ValidationError({
-    code: 'PRODUCT.INVALID_CURSOR',
-    detail,
-    errors: [{ pointer: '/query/cursor', detail }],
-  });
 
 export function decodeCursor(cursor: string, sort: ProductSort): Keyset {
   let parsed: unknown;
