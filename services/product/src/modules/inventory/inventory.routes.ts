@@ -11,12 +11,15 @@ export interface InventoryRoutesOptions {
 
 const internal = [{ internalToken: [] }];
 
-export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
-  app,
-  { inventory, guard },
-) => {
-  app.addHook('onRequest', guard);
+/** Every internal route answers only callers with the internal token (the hook covers both groups). */
+export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (app, options) => {
+  app.addHook('onRequest', options.guard);
+  await app.register(reservationRoutes, options);
+  await app.register(reservationTransitionRoutes, options);
+};
 
+/** Reserve and read. */
+const reservationRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (app, { inventory }) => {
   app.post(
     '/internal/v1/reservations',
     {
@@ -47,7 +50,13 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
     },
     async (request) => inventory.get(request.params.order_id),
   );
+};
 
+/** The state changes the order service drives: commit, release, restock. */
+const reservationTransitionRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
+  app,
+  { inventory },
+) => {
   app.post(
     '/internal/v1/reservations/:order_id/commit',
     {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { ProductSort } from './products.schemas.js';
 
 export type ProductStatus = 'active' | 'inactive';
+
+/** The sort orders search knows (the API's `sort`, `SORTS` in products.schemas.ts, must be one of them). */
+export type ProductSort = 'relevance' | 'newest' | 'price_asc' | 'price_desc' | 'name_asc';
 
 /** A product as stored and as the API (and the cache) carries it. */
 export interface Product {

@@ -19,12 +19,13 @@ export interface ProductsRoutesOptions {
 
 const bearer = [{ bearerAuth: [] }];
 
-export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (
-  app,
-  { products, verifier },
-) => {
-  const adminOnly = fastifyAuth(verifier, { role: 'admin' });
+export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, options) => {
+  await app.register(productReadRoutes, options);
+  await app.register(productAdminRoutes, options);
+};
 
+/** Public reads: search and one product. */
+const productReadRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, { products }) => {
   app.get(
     '/api/v1/products',
     {
@@ -53,6 +54,14 @@ export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = 
       return reply.header('etag', etagOf(product)).send(product);
     },
   );
+};
+
+/** Admin writes: create, update (If-Match required), delete. */
+const productAdminRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (
+  app,
+  { products, verifier },
+) => {
+  const adminOnly = fastifyAuth(verifier, { role: 'admin' });
 
   app.post(
     '/api/v1/products',

@@ -52,6 +52,12 @@ export const loginMissing = () =>
     errors: [{ pointer: '/body/username', detail: 'username or email is required' }],
   });
 
+export const refreshTokenMissing = () =>
+  new ValidationError({
+    detail: 'Send "refresh_token" (or use the cookie transport)',
+    errors: [{ pointer: '/body/refresh_token', detail: 'refresh_token is required' }],
+  });
+
 export const tooManyLoginAttempts = (retryAfterSeconds: number) =>
   new TooManyRequestsError({
     code: AuthErrorCodes.tooManyLoginAttempts,

@@ -1,9 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError, ValidationError } from '@shop/service-kit';
+import { DomainError } from '@shop/service-kit';
 import { problems } from '@shop/service-kit/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { invalidRefresh } from './auth.errors.js';
+import { invalidRefresh, refreshTokenMissing } from './auth.errors.js';
 import { JwksResponse, LoginBody, RefreshBody, TokenResponse } from './auth.schemas.js';
 import type { AuthService } from './auth.service.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -12,7 +12,7 @@ export interface AuthRoutesOptions {
   auth: AuthService;
   keys: SigningKeys;
   /** `Secure` on the refresh cookie (off only for plain-HTTP development, e.g. compose on localhost). */
-  refreshCookieSecure?: boolean;
+  refreshCookieSecure: boolean;
 }
 
 /**
@@ -27,9 +27,16 @@ const COOKIE_PATH = '/api/v1/users';
 
 const wantsCookie = (request: FastifyRequest) => request.headers[TOKEN_TRANSPORT_HEADER] === 'cookie';
 
+/** The refresh token of a request: the body's, else the cookie's (cookie transport only). */
+function refreshTokenOf(request: FastifyRequest, fromBody: string | undefined): string | undefined {
+  if (fromBody) return fromBody;
+  if (!wantsCookie(request)) throw refreshTokenMissing();
+  return request.cookies[REFRESH_COOKIE] || undefined;
+}
+
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app,
-  { auth, keys, refreshCookieSecure = true },
+  { auth, keys, refreshCookieSecure },
 ) => {
   await app.register(fastifyCookie);
   const cookieOptions = {
@@ -54,17 +61,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
     return rest;
   };
 
-  /** The refresh token of a request: the body's, else the cookie's (cookie transport only). */
-  const refreshTokenOf = (request: FastifyRequest, fromBody: string | undefined) => {
-    if (fromBody) return fromBody;
-    if (!wantsCookie(request)) {
-      throw new ValidationError({
-        detail: 'Send "refresh_token" (or use the cookie transport)',
-        errors: [{ pointer: '/body/refresh_token', detail: 'refresh_token is required' }],
-      });
-    }
-    return request.cookies[REFRESH_COOKIE] || undefined;
-  };
   app.post(
     '/api/v1/users/login',
     {
@@ -125,6 +121,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
     },
   );
 
+  await app.register(jwksRoutes, { keys });
+};
+
+/** The public keys, for every service that verifies access tokens. */
+const jwksRoutes: FastifyPluginAsyncTypebox<{ keys: SigningKeys }> = async (app, { keys }) => {
   app.get(
     '/.well-known/jwks.json',
     {
