@@ -216,3 +216,56 @@ describe('files and functions stay small enough to read', () => {
     expect(long).toEqual([]);
   });
 });
+
+describe('the kit stays small', () => {
+  const exportsOf = (file: string) => {
+    const ast = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const names: string[] = [];
+    ast.forEachChild((node) => {
+      if (ts.isExportDeclaration(node) && node.exportClause && ts.isNamedExports(node.exportClause))
+        for (const el of node.exportClause.elements) names.push(el.name.text);
+    });
+    return names;
+  };
+  const workspaceSources = (dirs: string[]) =>
+    dirs.flatMap((d) => (existsSync(path.join(ROOT, d)) ? walkAll(path.join(ROOT, d)) : []));
+  function walkAll(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      if (name === 'node_modules' || name === 'dist') return [];
+      const abs = path.join(dir, name);
+      if (statSync(abs).isDirectory()) return walkAll(abs);
+      return /\.tsx?$/.test(name) ? [abs] : [];
+    });
+  }
+
+  it('every name of the root entry is used outside the kit or documented as an extension point', () => {
+    const root = exportsOf(path.join(ROOT, 'packages/service-kit/src/index.ts'));
+    const readme = readFileSync(path.join(ROOT, 'packages/service-kit/README.md'), 'utf8');
+    const publicApi = readme.slice(readme.indexOf('## Public API'), readme.indexOf('### Config'));
+    const imported = new Set<string>();
+    for (const file of workspaceSources(['services', 'tests', 'bench', 'packages'])) {
+      if (file.includes(`${path.sep}service-kit${path.sep}`)) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'@shop\/service-kit'/g))
+        for (const name of m[1]!.split(','))
+          imported.add(
+            name
+              .replace(/\btype\b/, '')
+              .split(' as ')[0]!
+              .trim(),
+          );
+    }
+    const unused = root.filter((name) => !imported.has(name) && !new RegExp(`\\b${name}\\b`).test(publicApi));
+    expect(unused).toEqual([]);
+  });
+
+  it('there is one way to listen', () => {
+    const fastifyEntry = readFileSync(path.join(ROOT, 'packages/service-kit/src/fastify/index.ts'), 'utf8');
+    expect(fastifyEntry).not.toMatch(/listenFastify/);
+    const plugin = readFileSync(
+      path.join(ROOT, 'packages/service-kit/src/fastify/service-kit.plugin.ts'),
+      'utf8',
+    );
+    expect(plugin).not.toMatch(/'onListen'/);
+  });
+});

@@ -47,12 +47,13 @@ describe('express adapter', () => {
 });
 
 describe('fastify adapter', () => {
-  it('supports app.listen(): readiness turns 200 and shutdown drains the server', async () => {
+  it('listens the one way, kit.listen(app.server): ready() first, readiness turns 200 and shutdown drains the server', async () => {
     const { kit, exits } = inProcessKit();
     const app = Fastify({ logger: false });
     await app.register(serviceKitPlugin, { kit });
     app.get('/items/:id', async () => ({ ok: true }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    // No app.ready() here: the plugin makes the kit call it before listening.
+    await kit.listen(app.server, 0, '127.0.0.1');
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
     expect((await httpRequest(`${url}/readyz`)).status).toBe(200);

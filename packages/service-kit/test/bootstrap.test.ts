@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { pgPoolOptionsFromConfig } from '../src/core/bootstrap.js';
 import {
   baseConfigSchema,
   bootstrapService,
   ConfigError,
   createDataClients,
-  pgPoolOptionsFromConfig,
   readPackageVersion,
   redisOptionsFromConfig,
   runMain,

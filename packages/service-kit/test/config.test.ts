@@ -1,7 +1,8 @@
 import { stopAllServiceProcesses } from '@shop/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig, redactConfig } from '../src/index.js';
+import { redactConfig } from '../src/config/config.js';
+import { baseConfigSchema, ConfigError, loadConfig } from '../src/index.js';
 import { adapters, startFixture } from './helpers/fixture-process.js';
 
 afterAll(async () => {

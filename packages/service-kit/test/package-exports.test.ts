@@ -33,19 +33,18 @@ describe('package entry points (built)', () => {
       'PreconditionFailedError',
       'TooManyRequestsError',
       'ServiceUnavailableError',
-      'problemFromError',
       'bootstrapService',
       'runMain',
       'readPackageVersion',
-      'pgPoolOptionsFromConfig',
       'redisOptionsFromConfig',
       'createDataClients',
       'withTransaction',
+      'startWorkers',
     ]) {
       expect(root, name).toHaveProperty(name);
     }
     expect(typeof fastify.serviceKitPlugin).toBe('function');
-    expect(typeof fastify.listenFastify).toBe('function');
+    expect(fastify).not.toHaveProperty('listenFastify');
     expect(typeof fastify.registerOpenApi).toBe('function');
     expect(typeof fastify.problems).toBe('function');
     expect(fastify.ProblemSchema).toMatchObject({ type: 'object' });

@@ -2,6 +2,7 @@ import { getFreePort } from '@shop/testing';
 import { Redis, ReplyError } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { problemFromError } from '../src/errors/problem-details.js';
 import {
   backoffDelay,
   ConflictError,
@@ -9,7 +10,6 @@ import {
   createOutageLog,
   DependencyUnavailableError,
   dependencyFailureOf,
-  problemFromError,
   ServiceUnavailableError,
   tagDependencyError,
 } from '../src/index.js';

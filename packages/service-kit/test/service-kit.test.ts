@@ -1,13 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  createServiceKit,
-  type KitClock,
-  readinessResponse,
-  type ServiceKitOptions,
-} from '../src/index.js';
+import { readinessResponse } from '../src/core/probes.js';
+import type { KitClock, ServiceKitOptions } from '../src/core/service-kit.js';
+import { createLogger, createServiceKit } from '../src/index.js';
 
 /** A clock whose timers fire only when the test says so. */
 function manualClock() {

@@ -4,6 +4,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { problemFromError } from '../src/errors/problem-details.js';
+import { issuesFromZod } from '../src/errors/validation-issues.js';
 import { mountErrorHandlers, mountServiceKit, validate } from '../src/express/index.js';
 import { serviceKitPlugin } from '../src/fastify/index.js';
 import {
@@ -12,10 +14,8 @@ import {
   createServiceKit,
   DomainError,
   ForbiddenError,
-  issuesFromZod,
   NotFoundError,
   PreconditionFailedError,
-  problemFromError,
   ServiceUnavailableError,
   TooManyRequestsError,
   UnauthorizedError,

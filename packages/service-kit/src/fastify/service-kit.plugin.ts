@@ -76,12 +76,8 @@ async function serviceKit(
     sendAfterBody(request, reply, notFoundReply(request.method, request.url)),
   );
 
+  // The one way to listen is `kit.listen(app.server, port, host)`: it readies the instance first.
   kit.onBeforeListen(() => app.ready());
-  // Services that call app.listen() instead of kit.listen() still get draining and readiness.
-  app.addHook('onListen', async () => {
-    kit.trackServer(app.server);
-    kit.markStarted();
-  });
   kit.onShutdown('fastify', () => app.close());
 }
 
