@@ -1,7 +1,7 @@
 import { ORDER_EVENT_TYPES } from '@shop/contracts';
 import { ValidationError } from '@shop/service-kit';
 import type { AuthUser } from '@shop/service-kit/auth';
-import { type CheckoutSaga, createCheckoutSaga } from './checkout.saga.js';
+import { type CheckoutDeps, type CheckoutSaga, createCheckoutSaga } from './checkout.saga.js';
 import { releaseOrder } from './order-events.js';
 import { expireDueOrders } from './order-expiry.js';
 import { dependencyUnavailable, notCancellable, orderNotFound } from './orders.errors.js';
@@ -13,15 +13,8 @@ import type { ProductClient } from './product.client.js';
 
 export type { Order, OrderItem } from './orders.model.js';
 
-export interface OrdersServiceDeps {
-  repository: OrdersRepository;
-  products: ProductClient;
-  payments: PaymentClient;
-  paymentTtlSeconds: number;
-  reservationMarginSeconds: number;
-  logger: OrdersLogger;
-  now: () => Date;
-}
+/** The checkout's dependencies are all the service needs. */
+export type OrdersServiceDeps = CheckoutDeps;
 
 /** Everything the routes and workers do with orders. */
 export interface OrdersService extends PaymentResults {
