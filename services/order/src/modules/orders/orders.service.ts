@@ -5,11 +5,9 @@ import { type CheckoutDeps, type CheckoutSaga, createCheckoutSaga } from './chec
 import { releaseOrder } from './order-events.js';
 import { expireDueOrders } from './order-expiry.js';
 import { dependencyUnavailable, notCancellable, orderNotFound } from './orders.errors.js';
-import { loadOrder, type Order, type OrdersLogger, toOrder } from './orders.model.js';
+import { loadOrder, type Order, toOrder } from './orders.model.js';
 import type { OrderItemRow, OrdersRepository } from './orders.repository.js';
-import type { PaymentClient } from './payment.client.js';
 import { createPaymentResults, type PaymentResults } from './payment-results.js';
-import type { ProductClient } from './product.client.js';
 
 export type { Order, OrderItem } from './orders.model.js';
 
