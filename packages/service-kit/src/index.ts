@@ -20,6 +20,7 @@ export { durationMs, parseDurationMs } from './config/duration.js';
 export {
   bootstrapService,
   createDataClients,
+  pgPoolOptionsFromConfig,
   readPackageVersion,
   redisOptionsFromConfig,
   runMain,
