@@ -156,6 +156,9 @@ describe('Redis through Sentinel (REDIS_SENTINELS)', () => {
     const servedBy = async () => Number(((await redis.call('CONFIG', 'GET', 'port')) as string[])[1]);
     try {
       await redis.set('before', 'failover');
+      // Replication is asynchronous: wait until the replica acknowledged the write, or a failover right
+      // after it may promote a replica that never saw it (Sentinel makes no promise about that write).
+      expect(await redis.call('WAIT', '1', '5000')).toBe(1);
       expect(await servedBy()).toBe(ports.master);
       expect(((await redis.call('CLIENT', 'INFO')) as string).includes(' db=3 ')).toBe(true);
       expect((await kit.readiness.report()).checks.redis).toMatchObject({ status: 'up' });
