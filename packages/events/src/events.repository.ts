@@ -50,17 +50,37 @@ export interface OutboxRow {
   envelope: Record<string, unknown>;
 }
 
+/**
+ * The LISTEN/NOTIFY channel on which a commit that wrote outbox rows of `schema` wakes the relay:
+ * `<schema>_outbox` (cut to PostgreSQL's 63-byte identifier limit).
+ */
+export function outboxChannel(schema: string): string {
+  return `${assertSchemaName(schema)}_outbox`.slice(0, 63);
+}
+
 export class OutboxRepository {
   private readonly table: string;
+  readonly channel: string;
 
   constructor(schema: string) {
     this.table = `${assertSchemaName(schema)}.outbox`;
+    this.channel = outboxChannel(schema);
   }
 
+  /**
+   * Inserts the row and, in the same statement (no extra round trip), queues a notification on
+   * the outbox channel. PostgreSQL delivers it at COMMIT and drops it on ROLLBACK, and folds
+   * repeated notifications of one transaction into one, so a listening relay wakes exactly when
+   * there is something committed to publish.
+   */
   async insert(db: Queryable, row: OutboxRow & { aggregateId: string }): Promise<void> {
     await db.query(
-      `INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope) VALUES ($1, $2, $3, $4, $5)`,
-      [row.id, row.stream, row.type, row.aggregateId, JSON.stringify(row.envelope)],
+      `WITH inserted AS (
+         INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope) VALUES ($1, $2, $3, $4, $5)
+         RETURNING 1
+       )
+       SELECT pg_notify($6, '') FROM inserted`,
+      [row.id, row.stream, row.type, row.aggregateId, JSON.stringify(row.envelope), this.channel],
     );
   }
 

@@ -1,4 +1,4 @@
-export { assertSchemaName, eventTablesSql, type Queryable } from './events.repository.js';
+export { assertSchemaName, eventTablesSql, outboxChannel, type Queryable } from './events.repository.js';
 export { type EventsLogger, silentLogger } from './logger.js';
 export { type NewEvent, Outbox } from './outbox.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';

@@ -1,6 +1,6 @@
 import { type BackgroundLoop, createBackgroundLoop, guardPgPool, withTransaction } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { OutboxRepository } from './events.repository.js';
 import { type EventsLogger, silentLogger } from './logger.js';
@@ -15,8 +15,24 @@ export interface OutboxRelayOptions {
   /** Stream key prefix; defaults to the client's `keyPrefix`. */
   prefix?: string;
   batchSize?: number;
-  /** Pause between polls when the outbox is empty (`OUTBOX_POLL_INTERVAL_MS`). */
+  /**
+   * Pause between polls when the outbox is empty (`OUTBOX_POLL_INTERVAL_MS`). With `listen` on,
+   * a commit wakes the relay at once and the poll is only the fallback (a lost notification, a
+   * listener reconnecting, a pooler that cannot carry LISTEN), so it can be long.
+   */
   pollIntervalMs?: number;
+  /**
+   * LISTEN on `<schema>_outbox` and publish as soon as a transaction that wrote outbox rows commits
+   * (`Outbox.enqueue` notifies in the same statement). Default true.
+   */
+  listen?: boolean;
+  /**
+   * Where the one LISTEN connection goes; default: the pool's own settings. LISTEN needs a session
+   * of its own, which PgBouncer in transaction mode cannot give: behind such a pooler pass the
+   * direct server address here (Shop services: `DATABASE_DIRECT_URL`). Without notifications the
+   * relay still publishes, at `pollIntervalMs`.
+   */
+  listenConnectionString?: string;
   /** First pause after a failed round (PostgreSQL or Redis down); doubles per failure up to `maxBackoffMs`. */
   errorBackoffMs?: number;
   /** Longest pause between tries during an outage (default 10 s). */
@@ -40,11 +56,16 @@ export class OutboxRelay {
   private readonly repo: OutboxRepository;
   private readonly conn: Redis;
   private readonly prefix: string;
-  private readonly o: Required<Omit<OutboxRelayOptions, 'prefix' | 'registry' | 'logger'>> & {
+  private readonly o: Required<
+    Omit<OutboxRelayOptions, 'prefix' | 'registry' | 'logger' | 'listenConnectionString'>
+  > & {
     logger: EventsLogger;
+    listenConnectionString?: string;
   };
   private readonly published;
   private readonly loop: BackgroundLoop;
+  private readonly listenLoop: BackgroundLoop;
+  private listener: pg.Client | undefined;
   private lastCleanup = 0;
 
   constructor(options: OutboxRelayOptions) {
@@ -55,6 +76,7 @@ export class OutboxRelay {
       maxBackoffMs: 10_000,
       maxStreamLength: 100_000,
       retentionMs: 24 * 3600_000,
+      listen: true,
       logger: silentLogger,
       ...options,
     } as typeof this.o;
@@ -83,6 +105,21 @@ export class OutboxRelay {
         return n >= this.o.batchSize;
       },
     });
+    // The LISTEN connection: (re)connects with the relay's backoff and reports to the relay's outage
+    // log, so a PostgreSQL restart is still one warning and one recovery line.
+    this.listenLoop = createBackgroundLoop({
+      name: 'outbox relay',
+      logger: this.o.logger,
+      outage: this.loop.outage,
+      intervalMs: 0,
+      backoff: { initialMs: this.o.errorBackoffMs, maxMs: this.o.maxBackoffMs },
+      run: (signal) => this.listen(signal),
+    });
+  }
+
+  /** Backend pid of the LISTEN connection while it is subscribed (for tests and diagnostics). */
+  get listenerPid(): number | undefined {
+    return (this.listener as (pg.Client & { processID?: number }) | undefined)?.processID;
   }
 
   /** Publishes one batch; returns how many rows it published. Exposed for tests and one-shot use. */
@@ -122,11 +159,52 @@ export class OutboxRelay {
   /** Starts the background loop (idempotent); it survives PostgreSQL and Redis outages. */
   start(): void {
     this.loop.start();
+    if (this.o.listen) this.listenLoop.start();
   }
 
   async stop(): Promise<void> {
-    await this.loop.stop();
+    await Promise.all([this.listenLoop.stop(), this.loop.stop()]);
     this.conn.disconnect();
+  }
+
+  /**
+   * One session of the LISTEN connection: connects, subscribes, wakes the loop on every
+   * notification, and returns when stopped or throws when the connection is lost (the listen loop
+   * then backs off and subscribes again).
+   */
+  private async listen(signal: AbortSignal): Promise<void> {
+    // What the pool itself hands each of its clients, or the direct address when one is given.
+    const config: pg.ClientConfig = { ...(this.o.pool.options as pg.ClientConfig), keepAlive: true };
+    if (this.o.listenConnectionString) config.connectionString = this.o.listenConnectionString;
+    const client = new pg.Client(config);
+    let lost: (err: Error) => void = () => {};
+    const connectionLost = new Promise<Error>((resolve) => {
+      lost = resolve;
+    });
+    client.on('error', (err) => lost(err));
+    client.on('end', () => lost(new Error('Connection terminated: outbox relay LISTEN connection ended')));
+    client.on('notification', () => this.loop.wake());
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      // A stop() during a hanging connect (no connect timeout configured) must not wait for it.
+      const connecting = client.connect();
+      connecting.catch(() => {});
+      await Promise.race([connecting, stopped]);
+      if (signal.aborted) return;
+      await client.query(`LISTEN "${this.repo.channel}"`);
+      this.listener = client;
+      this.loop.outage.recovered();
+      // Commits made while nobody listened notified no one: look once now.
+      this.loop.wake();
+      const err = await Promise.race([connectionLost, stopped]);
+      if (!signal.aborted && err) throw err;
+    } finally {
+      this.listener = undefined;
+      await client.end().catch(() => {});
+    }
   }
 
   private async cleanup(): Promise<void> {

@@ -15,6 +15,9 @@ export interface NewEvent<T extends Record<string, unknown>> {
 /**
  * Writes events into the service's outbox table. Call `enqueue` with the client of the
  * transaction that changes the state, so the event exists if and only if the change committed.
+ * The same statement issues `pg_notify('<schema>_outbox', '')`, which PostgreSQL delivers at
+ * COMMIT (never for a rolled-back transaction): a listening `OutboxRelay` publishes at once
+ * instead of at its next poll.
  */
 export class Outbox {
   private readonly repo: OutboxRepository;

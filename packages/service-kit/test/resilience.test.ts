@@ -229,4 +229,93 @@ describe('background loop', () => {
     expect(rounds).toBe(1);
     expect(loop.running).toBe(false);
   });
+  it('wake() ends the pause at once, and a wake-up during a round runs the next one without pausing', async () => {
+    const { logger } = recordingLogger();
+    let rounds = 0;
+    let wakeDuringRound = false;
+    let loopRef: ReturnType<typeof createBackgroundLoop> | undefined;
+    const loop = createBackgroundLoop({
+      name: 'relay',
+      logger,
+      intervalMs: 60_000,
+      run: async () => {
+        rounds += 1;
+        if (wakeDuringRound) {
+          wakeDuringRound = false;
+          loopRef?.wake();
+        }
+      },
+    });
+    loopRef = loop;
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+    loop.start();
+    await settle();
+    expect(rounds).toBe(1);
+    loop.wake();
+    await settle();
+    expect(rounds).toBe(2);
+    wakeDuringRound = true;
+    loop.wake();
+    await settle();
+    // The woken round asked for another wake-up: it ran once more, then paused again.
+    expect(rounds).toBe(4);
+    await settle();
+    expect(rounds).toBe(4);
+    await loop.stop();
+    loop.wake(); // harmless once stopped
+    expect(loop.running).toBe(false);
+  });
+
+  it('does not cut a backoff pause short on wake()', async () => {
+    const { logger } = recordingLogger();
+    let rounds = 0;
+    const loop = createBackgroundLoop({
+      name: 'relay',
+      logger,
+      intervalMs: 0,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      run: async () => {
+        rounds += 1;
+        throw new Error('Connection terminated unexpectedly');
+      },
+    });
+    loop.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    loop.wake();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await loop.stop();
+    expect(rounds).toBe(1);
+  });
+
+  it('shares an outage log with another loop: one outage of a common dependency is one warning', async () => {
+    const { lines, logger } = recordingLogger();
+    const first = createBackgroundLoop({
+      name: 'outbox relay',
+      logger,
+      intervalMs: 0,
+      backoff: { initialMs: 60_000 },
+      run: async () => {
+        throw new Error('Connection terminated unexpectedly');
+      },
+    });
+    const second = createBackgroundLoop({
+      name: 'outbox relay listener',
+      logger,
+      outage: first.outage,
+      intervalMs: 0,
+      backoff: { initialMs: 60_000 },
+      run: async () => {
+        throw new Error('Connection terminated unexpectedly');
+      },
+    });
+    expect(second.outage).toBe(first.outage);
+    first.start();
+    second.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([first.stop(), second.stop()]);
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'outbox relay failed; retrying with backoff',
+    ]);
+    expect(first.outage.failures).toBe(2);
+  });
 });

@@ -43,6 +43,11 @@ export interface BackgroundLoopOptions {
   backoff?: BackoffOptions;
   /** Wait `intervalMs` before the first round (default false: the first round runs at once). */
   delayFirstRun?: boolean;
+  /**
+   * An outage log shared with another loop (e.g. the outbox relay and its LISTEN connection), so
+   * one outage of a dependency both use is logged once; default: the loop's own, named `name`.
+   */
+  outage?: OutageLog;
   /** Injectable for tests. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -59,6 +64,11 @@ export interface BackgroundLoop {
   readonly running: boolean;
   /** The loop's outage log, for failures a round handles itself (a consumer retrying in place). */
   readonly outage: OutageLog;
+  /**
+   * Runs the next round now: ends the pause between rounds at once, or, during a round, starts
+   * the next one without pausing. Backoff pauses after a failure are not cut short.
+   */
+  wake(): void;
 }
 
 /**
@@ -70,17 +80,39 @@ export interface BackgroundLoop {
 export function createBackgroundLoop(options: BackgroundLoopOptions): BackgroundLoop {
   const sleep = options.sleep ?? sleepUnlessAborted;
   const random = options.random ?? Math.random;
-  const outage = createOutageLog(options.logger, {
-    subject: options.name,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const outage =
+    options.outage ??
+    createOutageLog(options.logger, {
+      subject: options.name,
+      ...(options.now ? { now: options.now } : {}),
+    });
   let abort = new AbortController();
   let loop: Promise<void> | undefined;
+  // A wake() during a round: run the next one at once. During the pause: `pause` ends it.
+  let woken = false;
+  let pause: AbortController | undefined;
+
+  /** The pause between rounds; ends early on stop() or wake(). */
+  const idle = async (signal: AbortSignal) => {
+    if (woken || signal.aborted) return;
+    const ctl = new AbortController();
+    const onStop = () => ctl.abort();
+    signal.addEventListener('abort', onStop, { once: true });
+    pause = ctl;
+    try {
+      await sleep(options.intervalMs, ctl.signal);
+    } finally {
+      pause = undefined;
+      signal.removeEventListener('abort', onStop);
+    }
+  };
 
   const runLoop = async (signal: AbortSignal) => {
-    if (options.delayFirstRun) await sleep(options.intervalMs, signal);
+    if (options.delayFirstRun) await idle(signal);
     while (!signal.aborted) {
       let more = false;
+      // A wake-up before the round starts is served by this round.
+      woken = false;
       try {
         more = (await options.run(signal)) === true;
         outage.recovered();
@@ -90,7 +122,7 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
         await sleep(backoffDelay(outage.failures, options.backoff, random), signal);
         continue;
       }
-      if (!more) await sleep(options.intervalMs, signal);
+      if (!more) await idle(signal);
     }
   };
 
@@ -104,6 +136,10 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
       if (loop) return;
       abort = new AbortController();
       loop = runLoop(abort.signal);
+    },
+    wake() {
+      woken = true;
+      pause?.abort();
     },
     async stop() {
       abort.abort();
