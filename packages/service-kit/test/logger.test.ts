@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/index.js';
+import { createLogger, redactPaths } from '../src/index.js';
 
 function capture() {
   const chunks: string[] = [];
@@ -72,6 +72,33 @@ describe('createLogger', () => {
     }
     expect(text).toContain('alice');
     expect(text).toContain('[redacted]');
+  });
+
+  it('redacts secrets of the logged config, token bodies and bare headers, with no wildcard path', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        config: {
+          DB_PASSWORD: 'db-secret',
+          REDIS_PASSWORD: 'redis-secret',
+          INTERNAL_API_TOKEN: 'internal-secret',
+          JWT_PRIVATE_KEY: 'jwt-secret',
+          PAYMENT_GATEWAY_KEY: 'gateway-secret',
+          ADMIN_PASSWORD: 'admin-secret',
+          DB_POOL_SIZE: 7,
+        },
+        headers: { authorization: 'Bearer bare-secret', 'set-cookie': 'sid=cookie-secret' },
+        body: { refresh_token: 'body-rt-secret', token: 'body-token-secret' },
+        refresh_token: 'rt2-secret',
+        token: 'token-secret',
+      },
+      'starting',
+    );
+    const line = lines()[0]!;
+    expect(JSON.stringify(line)).not.toMatch(/secret/);
+    expect(line.config).toMatchObject({ DB_POOL_SIZE: 7, DB_PASSWORD: '[redacted]' });
+    // Wildcards walk every key of every line; the list names each path instead.
+    expect(redactPaths.filter((p) => p.includes('*'))).toEqual([]);
   });
 
   it('adds no trace ids outside a span', () => {

@@ -73,14 +73,14 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
       const route = expressRouteTemplate(req);
       kit.httpMetrics.observe(req.method, route, res.statusCode, seconds);
       if (route === undefined || !probeHandlers[route]) {
-        req.log.info(
-          {
-            req: { method: req.method, url: pathOf(req.originalUrl) },
-            res: { statusCode: res.statusCode },
-            responseTime: seconds * 1000,
-          },
-          'request completed',
-        );
+        // The same fields as the fastify adapter's line (`RequestLogLine`).
+        const line: Record<string, unknown> = {
+          req: { method: req.method, url: pathOf(req.originalUrl) },
+          res: { statusCode: res.statusCode },
+          responseTime: seconds * 1000,
+        };
+        if (route !== undefined) line.route = route;
+        req.log.info(line, 'request completed');
       }
     });
     next();

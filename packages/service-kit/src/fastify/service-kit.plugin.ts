@@ -5,6 +5,7 @@ import { probeHandlers } from '../core/probes.js';
 import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
+import { installRequestLogController } from './request-log.js';
 import { validateResponses } from './response-validation.js';
 
 export interface ServiceKitPluginOptions {
@@ -33,7 +34,8 @@ async function sendAfterBody(request: FastifyRequest, reply: FastifyReply, out: 
 }
 
 /**
- * Mounts /healthz, /readyz and /metrics, records request metrics by route template, answers every
+ * Mounts /healthz, /readyz and /metrics, records request metrics by route template, logs one line
+ * per request (`RequestLogController`; probes are not logged), answers every
  * error and unknown route with problem+json, rejects non-finite numbers in params/query/body, and
  * ties the instance to the kit's lifecycle (`ready()` before listen, `close()` during shutdown).
  */
@@ -41,6 +43,8 @@ async function serviceKit(
   app: FastifyInstance,
   { kit, allowTextPlain, validateResponses: checkResponses }: ServiceKitPluginOptions,
 ): Promise<void> {
+  // One `request completed` line per request instead of fastify's two (`incoming request` + completion).
+  installRequestLogController(app);
   if (!allowTextPlain) app.removeContentTypeParser('text/plain');
   if (checkResponses) validateResponses(app);
   // Infinity from `1e400` passes ajv; answered here for every route as 400 instead of a database 500.
