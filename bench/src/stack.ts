@@ -2,30 +2,31 @@
 // logs, `node --import @shop/service-kit/telemetry dist/main.js` exporting OTLP/HTTP to a sink on loopback,
 // the services' own default intervals. Logs go to files (a pipe read by nobody would block, and the bench
 // must not spend its CPU parsing them).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
-  createTestDatabase,
-  createTestRedisPrefix,
+  assertShopServicesBuilt,
   getFreePort,
+  migrateShop,
+  prepareShopStack,
+  SHOP_SERVICES,
+  type ShopServiceName,
+  seedShopCatalog,
+  shopServiceDir,
+  startShopServices,
   type TestDatabase,
   type TestRedisPrefix,
 } from '@shop/testing';
 import { cpuMsFromStat } from './stats.ts';
 
-const run = promisify(execFile);
-
-export const SERVICES = ['user', 'product', 'payment', 'order'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export const SERVICES = SHOP_SERVICES;
+export type ServiceName = ShopServiceName;
 
 export const INTERNAL_API_TOKEN = 'bench-internal-token-0123456789abcdef';
 export const PAYMENT_GATEWAY_KEY = 'bench-sandbox-webhook-key-0123456789';
 
-export const serviceDir = (name: ServiceName) =>
-  fileURLToPath(new URL(`../../services/${name}/`, import.meta.url));
+export const serviceDir = shopServiceDir;
 
 export interface Proc {
   name: string;
@@ -132,58 +133,29 @@ export interface Stack {
 }
 
 export async function startStack(options: { sinkUrl: string; logDir: string }): Promise<Stack> {
-  for (const name of SERVICES) {
-    if (!existsSync(`${serviceDir(name)}dist/main.js`))
-      throw new Error(`services/${name}/dist is missing: run "npm run build"`);
-  }
-  const db = await createTestDatabase('bench');
-  const redis = createTestRedisPrefix('bench');
-  const ports = Object.fromEntries(
-    await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()] as const)),
-  ) as Record<ServiceName, number>;
-  const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`;
+  assertShopServicesBuilt();
   // The bench's own environment minus anything that would change the services' configuration.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k, v]) => v !== undefined && !/^(OTEL_|LOG_|NODE_ENV|DATABASE_URL|REDIS_|DB_|SERVICE_)/.test(k),
     ),
   ) as Record<string, string>;
-  const common: Record<string, string> = {
-    ...inherited,
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: redis.prefix,
-    INTERNAL_API_TOKEN,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    SERVICE_HOST: '127.0.0.1',
-    USER_SERVICE_URL: url('user'),
-    PRODUCT_SERVICE_URL: url('product'),
-    PAYMENT_SERVICE_URL: url('payment'),
-    OTEL_EXPORTER_OTLP_ENDPOINT: options.sinkUrl,
-  };
   const perService: Record<ServiceName, Record<string, string>> = {
     user: {},
     product: {},
     payment: { PAYMENT_GATEWAY_KEY },
     order: {},
   };
-  const env = (name: ServiceName, extra: Record<string, string> = {}) => ({
-    ...common,
-    OTEL_SERVICE_NAME: `${name}-service`,
-    ...perService[name],
-    ...extra,
+  const shop = await prepareShopStack({
+    label: 'bench',
+    internalApiToken: INTERNAL_API_TOKEN,
+    inherit: inherited,
+    common: { NODE_ENV: 'production', LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: options.sinkUrl },
+    perService: (name) => ({ OTEL_SERVICE_NAME: `${name}-service`, ...perService[name] }),
   });
-  for (const name of SERVICES) {
-    await run(process.execPath, ['dist/migrate.js'], {
-      cwd: serviceDir(name),
-      env: env(name, { LOG_LEVEL: 'warn' }),
-    });
-  }
-  await run(process.execPath, ['dist/seed.js'], {
-    cwd: serviceDir('product'),
-    env: env('product', { LOG_LEVEL: 'warn' }),
-  });
+  const { db, redis, ports, env } = shop;
+  await migrateShop((name) => env(name, { LOG_LEVEL: 'warn' }));
+  await seedShopCatalog(env('product', { LOG_LEVEL: 'warn' }));
 
   const extra: Proc[] = [];
   let n = 0;
@@ -200,24 +172,23 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
     extra.push(proc);
     return proc;
   };
-  const procs = {} as Record<ServiceName, Proc>;
+  let procs: Record<ServiceName, Proc>;
   try {
-    // The user service first: the others fetch its JWKS.
-    for (const name of SERVICES) {
-      procs[name] = await spawnReady({
-        name,
-        cwd: serviceDir(name),
-        entry: 'dist/main.js',
-        imports: ['@shop/service-kit/telemetry'],
-        env: env(name),
-        port: ports[name],
-        logFile: `${options.logDir}/${name}.log`,
-      });
-    }
+    procs = await startShopServices(
+      (name) =>
+        spawnReady({
+          name,
+          cwd: serviceDir(name),
+          entry: 'dist/main.js',
+          imports: ['@shop/service-kit/telemetry'],
+          env: env(name),
+          port: ports[name],
+          logFile: `${options.logDir}/${name}.log`,
+        }),
+      (p) => p.stop(),
+    );
   } catch (err) {
-    await Promise.all(Object.values(procs).map((p) => p.stop()));
-    await db.drop();
-    await redis.cleanup();
+    await shop.dispose();
     throw err;
   }
   return {
@@ -228,8 +199,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
     spawn: spawnService,
     async stop() {
       await Promise.all([...extra, ...Object.values(procs)].map((p) => p.stop()));
-      await db.drop();
-      await redis.cleanup();
+      await shop.dispose();
     },
   };
 }

@@ -204,7 +204,14 @@ describe('outbox relay wake-up on commit', () => {
   });
 
   it('does not listen with listen: false (poll only)', async () => {
-    const r = new OutboxRelay({ pool, redis, schema: SCHEMA, prefix, pollIntervalMs: POLL_MS, listen: false });
+    const r = new OutboxRelay({
+      pool,
+      redis,
+      schema: SCHEMA,
+      prefix,
+      pollIntervalMs: POLL_MS,
+      listen: false,
+    });
     relay = r;
     r.start();
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -25,6 +25,18 @@ export {
   startServiceProcess,
   stopAllServiceProcesses,
 } from './service-process.js';
+export {
+  assertShopServicesBuilt,
+  migrateShop,
+  prepareShopStack,
+  SHOP_SERVICES,
+  type ShopServiceName,
+  type ShopStack,
+  type ShopStackOptions,
+  seedShopCatalog,
+  shopServiceDir,
+  startShopServices,
+} from './shop-stack.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export {
   createTestTokenIssuer,

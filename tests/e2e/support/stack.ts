@@ -1,25 +1,25 @@
 // Starts the whole shop as real processes: one throwaway database (four schemas, as in production),
 // one Redis key prefix shared by the four services (it names the streams), migrations run as a
 // separate step (`node dist/migrate.js`), then `node --import @shop/service-kit/telemetry dist/main.js`.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
-  createTestDatabase,
-  createTestRedisPrefix,
+  assertShopServicesBuilt,
   getFreePort,
+  migrateShop,
+  prepareShopStack,
   type ServiceProcess,
+  SHOP_SERVICES,
+  type ShopServiceName,
+  seedShopCatalog,
+  shopServiceDir,
   startServiceProcess,
+  startShopServices,
   type TestDatabase,
   type TestRedisPrefix,
 } from '@shop/testing';
 import pg from 'pg';
 
-const run = promisify(execFile);
-
-export const SERVICES = ['user', 'product', 'payment', 'order'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export const SERVICES = SHOP_SERVICES;
+export type ServiceName = ShopServiceName;
 
 export const INTERNAL_API_TOKEN = 'e2e-internal-token-0123456789abcdef';
 export const PAYMENT_GATEWAY_KEY = 'e2e-sandbox-webhook-key-0123456789';
@@ -28,9 +28,6 @@ export const ADMIN = {
   email: 'shopadmin@example.com',
   password: 'admin password 2026!',
 };
-
-const serviceDir = (name: ServiceName) =>
-  fileURLToPath(new URL(`../../../services/${name}/`, import.meta.url));
 
 export interface StackOptions {
   /** Order payment TTL (seconds); short so the expiry guarantees are observable. */
@@ -58,45 +55,12 @@ export interface Stack {
 
 /** Loads the demo catalog (10 categories × 6 products with stock) the way compose's `seed` step does. */
 export async function seedCatalog(stack: Stack): Promise<void> {
-  await run(process.execPath, ['dist/seed.js'], {
-    cwd: serviceDir('product'),
-    env: { ...process.env, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' },
-  });
+  await seedShopCatalog({ ...process.env, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' });
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
-  for (const name of SERVICES) {
-    if (!existsSync(`${serviceDir(name)}dist/main.js`)) {
-      throw new Error(
-        `services/${name}/dist is missing: run "npm run build" (turbo builds it before test:e2e)`,
-      );
-    }
-  }
-  const db = await createTestDatabase('e2e');
-  const redis = createTestRedisPrefix('e2e');
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  const ports = Object.fromEntries(
-    await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()] as const)),
-  ) as Record<ServiceName, number>;
+  assertShopServicesBuilt(' (turbo builds it before test:e2e)');
   const userGrpcPort = await getFreePort();
-  const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`;
-  const common: Record<string, string> = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: redis.prefix,
-    INTERNAL_API_TOKEN,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'test',
-    SERVICE_HOST: '127.0.0.1',
-    USER_SERVICE_URL: url('user'),
-    PRODUCT_SERVICE_URL: url('product'),
-    PAYMENT_SERVICE_URL: url('payment'),
-    SERVICE_TIMEOUT: '3s',
-    SERVICE_RETRY: '2',
-    SHUTDOWN_TIMEOUT_MS: '5000',
-    // The SDK runs (context propagation, spans) but exports nowhere.
-    OTEL_TRACES_EXPORTER: 'none',
-  };
   const perService: Record<ServiceName, Record<string, string>> = {
     user: {
       ADMIN_USERNAME: ADMIN.username,
@@ -124,36 +88,44 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       CIRCUIT_BREAKER_RESET_MS: '1000',
     },
   };
+  const shop = await prepareShopStack({
+    label: 'e2e',
+    internalApiToken: INTERNAL_API_TOKEN,
+    common: {
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      SERVICE_TIMEOUT: '3s',
+      SERVICE_RETRY: '2',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      // The SDK runs (context propagation, spans) but exports nowhere.
+      OTEL_TRACES_EXPORTER: 'none',
+    },
+    perService: (name) => perService[name],
+  });
+  const { db, redis, ports, url } = shop;
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 
-  for (const name of SERVICES) {
-    await run(process.execPath, ['dist/migrate.js'], {
-      cwd: serviceDir(name),
-      env: { ...process.env, ...common, ...perService[name] },
-    });
-  }
+  await migrateShop((name) => ({ ...process.env, ...shop.env(name) }) as Record<string, string>);
 
   const processes = new Map<ServiceName, ServiceProcess>();
   const start = async (name: ServiceName, env: Record<string, string> = {}) => {
     const proc = await startServiceProcess({
       entry: 'dist/main.js',
-      cwd: serviceDir(name),
+      cwd: shopServiceDir(name),
       imports: ['@shop/service-kit/telemetry'],
       port: ports[name],
       healthPath: '/readyz',
       startTimeoutMs: 30_000,
-      env: { ...common, ...perService[name], ...options.env?.[name], ...env },
+      env: shop.env(name, { ...options.env?.[name], ...env }),
     });
     processes.set(name, proc);
     return proc;
   };
   try {
-    // The user service first: the others fetch its JWKS.
-    for (const name of SERVICES) await start(name);
+    await startShopServices(start, (p) => p.stop());
   } catch (err) {
-    await Promise.all([...processes.values()].map((p) => p.stop()));
     await pool.end();
-    await db.drop();
-    await redis.cleanup();
+    await shop.dispose();
     throw err;
   }
 
@@ -176,8 +148,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       for (const p of processes.values()) p.signal('SIGTERM');
       await Promise.all([...processes.values()].map((p) => p.waitForExit(8000).catch(() => p.stop())));
       await pool.end();
-      await db.drop();
-      await redis.cleanup();
+      await shop.dispose();
     },
   };
 }
