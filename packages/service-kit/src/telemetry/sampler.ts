@@ -1,4 +1,12 @@
-import type { Sampler } from '@opentelemetry/sdk-trace';
+import {
+  type Context,
+  SamplingDecision,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
+import type { ReadableSpan, Sampler, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** Share of new traces kept when OTEL_TRACES_SAMPLER is not set (parent-based, so whole traces are kept or dropped). */
 export const DEFAULT_TRACE_RATIO = 0.1;
@@ -53,4 +61,117 @@ export function buildSampler(
         ? new sdk.AlwaysOffSampler()
         : new sdk.TraceIdRatioBasedSampler(choice.ratio);
   return choice.name.startsWith('parentbased_') ? new sdk.ParentBasedSampler({ root }) : root;
+}
+
+/** Default of `TRACE_SLOW_MS`: a server span at least this long is exported even when not sampled. */
+export const DEFAULT_TRACE_SLOW_MS = 1000;
+
+export interface KeepErrorsAndSlow {
+  /** Server spans lasting at least this long are kept (`TRACE_SLOW_MS`). */
+  slowMs: number;
+}
+
+/**
+ * Whether to keep error and slow server spans the head sampler dropped, and the threshold:
+ * on unless `TRACE_KEEP_ERRORS_AND_SLOW=false` or the sampler is `always_off`/`parentbased_always_off`
+ * (a choice to trace nothing); `TRACE_SLOW_MS` (default 1000, a positive number of ms).
+ */
+export function keepErrorsAndSlowFromEnv(
+  choice: SamplerChoice,
+  env: NodeJS.ProcessEnv = process.env,
+): KeepErrorsAndSlow | undefined {
+  if (env.TRACE_KEEP_ERRORS_AND_SLOW?.trim().toLowerCase() === 'false') return undefined;
+  if (choice.name.endsWith('always_off')) return undefined;
+  const slow = Number(env.TRACE_SLOW_MS?.trim());
+  return { slowMs: Number.isFinite(slow) && slow > 0 ? slow : DEFAULT_TRACE_SLOW_MS };
+}
+
+/**
+ * Wraps the head sampler so that a SERVER span it drops, when the span starts a trace or continues
+ * one from another process, is still *recorded* (not sampled: the traceparent sent on says "not
+ * sampled", and every span inside the request stays a non-recording one). That one span per request
+ * is what `KeptSpanProcessor` looks at when it ends. Every other decision is the head sampler's.
+ */
+export function keepServerSpansRecorded(head: Sampler): Sampler {
+  return {
+    shouldSample(context, traceId, spanName, spanKind, attributes, links) {
+      const result = head.shouldSample(context, traceId, spanName, spanKind, attributes, links);
+      if (result.decision !== SamplingDecision.NOT_RECORD || spanKind !== SpanKind.SERVER) return result;
+      const parent = trace.getSpanContext(context);
+      // In-process child of a dropped span: stays dropped (no recording cost inside requests).
+      if (parent && trace.isSpanContextValid(parent) && !parent.isRemote) return result;
+      return { ...result, decision: SamplingDecision.RECORD };
+    },
+    toString: () => `KeepErrorsAndSlow{${head.toString()}}`,
+  };
+}
+
+/** Why a recorded but unsampled span is exported: `error` (status ERROR or HTTP ≥ 500), `slow`, or not at all. */
+export function keptReason(span: ReadableSpan, slowMs: number): 'error' | 'slow' | undefined {
+  if (span.status.code === SpanStatusCode.ERROR) return 'error';
+  const status = span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'];
+  if (typeof status === 'number' && status >= 500) return 'error';
+  const [s, ns] = span.duration;
+  if (s * 1000 + ns / 1e6 >= slowMs) return 'slow';
+  return undefined;
+}
+
+/**
+ * In front of the exporting processor: passes sampled spans through, and of the recorded-only server
+ * spans (see `keepServerSpansRecorded`) exports those that failed or were slow — marked
+ * `sampling.kept = error | slow` — and forgets the rest. Sampled spans cost what they did before;
+ * a dropped request costs one recorded span that is never serialized.
+ */
+export class KeptSpanProcessor implements SpanProcessor {
+  constructor(
+    private readonly next: SpanProcessor,
+    private readonly slowMs: number,
+  ) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    if (span.spanContext().traceFlags & TraceFlags.SAMPLED) this.next.onStart(span, parentContext);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const ctx = span.spanContext();
+    if (ctx.traceFlags & TraceFlags.SAMPLED) {
+      this.next.onEnd(span);
+      return;
+    }
+    const reason = keptReason(span, this.slowMs);
+    if (reason) this.next.onEnd(asSampled(span, reason));
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
+
+/** A copy of an ended span that exporting processors accept (they skip unsampled spans). */
+function asSampled(span: ReadableSpan, reason: string): ReadableSpan {
+  const ctx = span.spanContext();
+  const sampled = { ...ctx, traceFlags: ctx.traceFlags | TraceFlags.SAMPLED };
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => sampled,
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status: span.status,
+    attributes: { ...span.attributes, 'sampling.kept': reason },
+    links: span.links,
+    events: span.events,
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
 }

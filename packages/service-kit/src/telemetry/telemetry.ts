@@ -1,7 +1,13 @@
 import type { Instrumentation, InstrumentationBase } from '@opentelemetry/instrumentation';
-import { buildSampler, samplerFromEnv } from './sampler.js';
+import {
+  buildSampler,
+  KeptSpanProcessor,
+  keepErrorsAndSlowFromEnv,
+  keepServerSpansRecorded,
+  samplerFromEnv,
+} from './sampler.js';
 
-export { DEFAULT_TRACE_RATIO, samplerFromEnv } from './sampler.js';
+export { DEFAULT_TRACE_RATIO, DEFAULT_TRACE_SLOW_MS, samplerFromEnv } from './sampler.js';
 
 // The SDK is started by the --import entry, long before the kit exists; a global slot lets the
 // kit's shutdown find it without the two modules importing each other (and survives duplicate copies).
@@ -32,7 +38,9 @@ const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  * SDK: metrics are scraped from /metrics by prom-client and logs go to stdout), one OTLP/HTTP exporter
  * (`http/protobuf`, or `http/json` by OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL; `OTEL_TRACES_EXPORTER=none`
  * exports nothing), W3C trace context + baggage, and the http, fastify, express, pg, ioredis, undici and
- * grpc (@grpc/grpc-js, the user service's internal API) instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default).
+ * grpc (@grpc/grpc-js, the user service's internal API) instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default);
+ * the server span of a dropped request that fails (5xx, status ERROR) or lasts `TRACE_SLOW_MS` (1000) is
+ * exported anyway (see keepServerSpansRecorded, KeptSpanProcessor; `TRACE_KEEP_ERRORS_AND_SLOW=false` turns it off).
  * Loading only this instead of the NodeSDK (every exporter, metrics and logs SDKs) halves the start-up.
  */
 export async function startTelemetry(
@@ -103,18 +111,22 @@ export async function startTelemetry(
     );
     if (serviceName)
       resource = resource.merge(resources.resourceFromAttributes({ 'service.name': serviceName }));
+    const choice = samplerFromEnv(env);
+    const head = buildSampler(choice, traceSdk);
+    const batch = new traceSdk.BatchSpanProcessor({
+      exporter: new OTLPTraceExporter(),
+      maxQueueSize: number(env, 'OTEL_BSP_MAX_QUEUE_SIZE'),
+      scheduledDelayMillis: number(env, 'OTEL_BSP_SCHEDULE_DELAY'),
+      exportTimeoutMillis: number(env, 'OTEL_BSP_EXPORT_TIMEOUT'),
+      maxExportBatchSize: number(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+    });
+    // Errors and slow requests are exported even when the head sampler dropped their trace (their
+    // server span only: the rest of such a trace was never recorded).
+    const keep = keepErrorsAndSlowFromEnv(choice, env);
     const tracerProvider = new traceSdk.TracerProvider({
       resource,
-      sampler: buildSampler(samplerFromEnv(env), traceSdk),
-      spanProcessors: [
-        new traceSdk.BatchSpanProcessor({
-          exporter: new OTLPTraceExporter(),
-          maxQueueSize: number(env, 'OTEL_BSP_MAX_QUEUE_SIZE'),
-          scheduledDelayMillis: number(env, 'OTEL_BSP_SCHEDULE_DELAY'),
-          exportTimeoutMillis: number(env, 'OTEL_BSP_EXPORT_TIMEOUT'),
-          maxExportBatchSize: number(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-        }),
-      ],
+      sampler: keep ? keepServerSpansRecorded(head) : head,
+      spanProcessors: [keep ? new KeptSpanProcessor(batch, keep.slowMs) : batch],
     });
     api.trace.setGlobalTracerProvider(tracerProvider);
     provider = tracerProvider;
