@@ -17,7 +17,8 @@ describe('shop stack', () => {
       internalApiToken: 'token-0123456789abcdef',
       inherit: { PATH: '/bin', LOG_LEVEL: 'inherited' },
       common: { LOG_LEVEL: 'warn', NODE_ENV: 'test' },
-      perService: (name) => (name === 'payment' ? { NODE_ENV: 'production', ONLY_PAYMENT: '1' } : {}),
+      perService: (name): Record<string, string> =>
+        name === 'payment' ? { NODE_ENV: 'production', ONLY_PAYMENT: '1' } : {},
     });
     try {
       const payment = stack.env('payment', { EXTRA: 'x' });
