@@ -174,9 +174,12 @@ export class OutboxRelay {
    */
   private async listen(signal: AbortSignal): Promise<void> {
     // What the pool itself hands each of its clients, or the direct address when one is given.
-    const config: pg.ClientConfig = { ...(this.o.pool.options as pg.ClientConfig), keepAlive: true };
+    const { Client = pg.Client, ...options } = this.o.pool.options as pg.ClientConfig & {
+      Client?: typeof pg.Client;
+    };
+    const config: pg.ClientConfig = { ...options, keepAlive: true };
     if (this.o.listenConnectionString) config.connectionString = this.o.listenConnectionString;
-    const client = new pg.Client(config);
+    const client = new Client(config);
     let lost: (err: Error) => void = () => {};
     const connectionLost = new Promise<Error>((resolve) => {
       lost = resolve;

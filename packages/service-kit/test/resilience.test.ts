@@ -318,4 +318,39 @@ describe('background loop', () => {
     ]);
     expect(first.outage.failures).toBe(2);
   });
+
+  it('backs off by its own failed rounds when the outage log is shared', async () => {
+    const { logger } = recordingLogger();
+    const shared = createBackgroundLoop({ name: 'outbox relay', logger, intervalMs: 0, run: async () => {} });
+    // Another loop sharing the log has failed many times already.
+    for (let i = 0; i < 8; i++) shared.outage.failure(new Error('Connection terminated unexpectedly'));
+    const waits: number[] = [];
+    let rounds = 0;
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const loop = createBackgroundLoop({
+      name: 'outbox relay',
+      logger,
+      outage: shared.outage,
+      intervalMs: 0,
+      backoff: { initialMs: 100, maxMs: 10_000 },
+      random: () => 1,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      run: async () => {
+        rounds += 1;
+        if (rounds > 2) {
+          done();
+          return new Promise(() => {});
+        }
+        throw new Error('Connection terminated unexpectedly');
+      },
+    });
+    loop.start();
+    await finished;
+    expect(waits).toEqual([100, 200]);
+  });
 });

@@ -107,6 +107,9 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
     }
   };
 
+  // With a shared outage log, the backoff counts this loop's own failed rounds only: the other
+  // loop's failures must not lengthen this one's pauses (or recovery would be noticed later).
+  let ownFailures = 0;
   const runLoop = async (signal: AbortSignal) => {
     if (options.delayFirstRun) await idle(signal);
     while (!signal.aborted) {
@@ -115,11 +118,14 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
       woken = false;
       try {
         more = (await options.run(signal)) === true;
+        ownFailures = 0;
         outage.recovered();
       } catch (err) {
         if (signal.aborted) break;
+        ownFailures += 1;
         outage.failure(err);
-        await sleep(backoffDelay(outage.failures, options.backoff, random), signal);
+        const failures = options.outage ? ownFailures : outage.failures;
+        await sleep(backoffDelay(failures, options.backoff, random), signal);
         continue;
       }
       if (!more) await idle(signal);
