@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactPaths } from '../src/index.js';
+import { createLogger } from '../src/index.js';
+import { redactPaths } from '../src/logger/logger.js';
 
 function capture() {
   const chunks: string[] = [];
