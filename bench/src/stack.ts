@@ -159,6 +159,10 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
 
   const extra: Proc[] = [];
   let n = 0;
+  // The user service also listens for gRPC (GRPC_PORT, default 9090): every user instance gets a free
+  // port of its own, or a second one (cold start) could not start beside the first.
+  const grpcPort = async (name: ServiceName): Promise<Record<string, string>> =>
+    name === 'user' ? { GRPC_PORT: String(await getFreePort()) } : {};
   const spawnService: Stack['spawn'] = async (name, o = {}) => {
     const proc = await spawnReady({
       name,
@@ -166,7 +170,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
       entry: 'dist/main.js',
       imports: o.telemetry === false ? [] : ['@shop/service-kit/telemetry'],
       nodeArgs: o.nodeArgs,
-      env: env(name, o.env),
+      env: env(name, { ...(await grpcPort(name)), ...o.env }),
       logFile: `${options.logDir}/${name}-${o.tag ?? 'extra'}-${n++}.log`,
     });
     extra.push(proc);
@@ -175,13 +179,13 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
   let procs: Record<ServiceName, Proc>;
   try {
     procs = await startShopServices(
-      (name) =>
+      async (name) =>
         spawnReady({
           name,
           cwd: serviceDir(name),
           entry: 'dist/main.js',
           imports: ['@shop/service-kit/telemetry'],
-          env: env(name),
+          env: env(name, await grpcPort(name)),
           port: ports[name],
           logFile: `${options.logDir}/${name}.log`,
         }),
