@@ -66,6 +66,7 @@ export async function composeOrderService(
     redis,
     orders,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    outboxListen: config.OUTBOX_LISTEN,
     sweepIntervalMs: config.ORDER_SWEEP_INTERVAL_MS,
     events: {
       claimIdleMs: config.EVENTS_CLAIM_IDLE_MS,

@@ -27,6 +27,15 @@ export const orderConfigSchema = baseConfigSchema.extend({
   RESERVATION_TTL_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
   ORDER_SWEEP_INTERVAL_MS: durationMs('ms', 1000),
   OUTBOX_POLL_INTERVAL_MS: durationMs('ms', 200),
+  /**
+   * Wake the outbox relay at COMMIT (LISTEN/NOTIFY on one dedicated connection) instead of waiting for
+   * the next poll. LISTEN needs a session: set `false` when DB_HOST is a transaction-mode pooler
+   * (PgBouncer in Kubernetes); the relay then polls every OUTBOX_POLL_INTERVAL_MS.
+   */
+  OUTBOX_LISTEN: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   EVENTS_CLAIM_IDLE_MS: durationMs('ms', 30_000),
   EVENTS_RECLAIM_INTERVAL_MS: durationMs('ms', 5_000),
   EVENTS_MAX_DELIVERIES: z.coerce.number().int().min(1).default(5),

@@ -12,6 +12,8 @@ export interface OrderWorkersDeps {
   redis: Redis;
   orders: OrdersService;
   outboxPollIntervalMs: number;
+  /** OUTBOX_LISTEN: wake the relay at commit (LISTEN/NOTIFY), else poll only. */
+  outboxListen: boolean;
   sweepIntervalMs: number;
   events: { claimIdleMs: number; reclaimIntervalMs: number; maxDeliveries: number };
 }
@@ -36,6 +38,7 @@ export function createWorkers(deps: OrderWorkersDeps): BackgroundWorker[] {
     redis,
     schema: DB_SCHEMA,
     pollIntervalMs: deps.outboxPollIntervalMs,
+    listen: deps.outboxListen,
     logger: kit.logger,
     registry: kit.registry,
   });

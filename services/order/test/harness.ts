@@ -119,7 +119,7 @@ export async function startTestWorkers(
   timings: Pick<OrderWorkersDeps, 'outboxPollIntervalMs' | 'sweepIntervalMs' | 'events'>,
 ): Promise<{ stop(): Promise<void> }> {
   const stops: (() => unknown)[] = [];
-  const workers: BackgroundWorker[] = createWorkers({ ...running, ...timings });
+  const workers: BackgroundWorker[] = createWorkers({ outboxListen: true, ...running, ...timings });
   await startWorkers({ onShutdown: (_name, hook) => void stops.unshift(hook) }, workers);
   return {
     async stop() {

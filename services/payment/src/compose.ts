@@ -81,6 +81,7 @@ export async function composePaymentService(
     redis,
     payments,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    outboxListen: config.OUTBOX_LISTEN,
     relayEnabled: config.OUTBOX_RELAY_ENABLED,
     ...(config.PAYMENT_PROVIDER === 'sandbox'
       ? {

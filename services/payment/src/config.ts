@@ -29,6 +29,15 @@ export const paymentConfigSchema = baseConfigSchema.extend({
   PAYMENT_RECOVERY_AFTER_MS: durationMs('ms', 10_000),
   PAYMENT_RECOVERY_INTERVAL_MS: durationMs('ms', 5_000),
   OUTBOX_POLL_INTERVAL_MS: durationMs('ms', 200),
+  /**
+   * Wake the outbox relay at COMMIT (LISTEN/NOTIFY on one dedicated connection) instead of waiting for
+   * the next poll. LISTEN needs a session: set `false` when DB_HOST is a transaction-mode pooler
+   * (PgBouncer in Kubernetes); the relay then polls every OUTBOX_POLL_INTERVAL_MS.
+   */
+  OUTBOX_LISTEN: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Run the outbox relay in this process (default); off for replicas that must not publish. */
   OUTBOX_RELAY_ENABLED: z
     .enum(['true', 'false'])

@@ -13,6 +13,8 @@ export interface PaymentWorkersDeps {
   redis: Redis;
   payments: Pick<PaymentsService, 'recoverStuck'>;
   outboxPollIntervalMs: number;
+  /** OUTBOX_LISTEN: wake the relay at commit (LISTEN/NOTIFY), else poll only. */
+  outboxListen: boolean;
   /** false: events stay in the outbox until a process with the relay publishes them. */
   relayEnabled: boolean;
   /** Absent when the provider is not the sandbox. */
@@ -35,6 +37,7 @@ export function createWorkers(deps: PaymentWorkersDeps): BackgroundWorker[] {
       redis: deps.redis,
       schema: DB_SCHEMA,
       pollIntervalMs: deps.outboxPollIntervalMs,
+      listen: deps.outboxListen,
       logger: deps.kit.logger,
       registry: deps.kit.registry,
     });

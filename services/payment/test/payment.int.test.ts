@@ -314,6 +314,7 @@ describe('recovery, relay and reconciliation', () => {
     const workers = createWorkers({
       ...running,
       outboxPollIntervalMs: 20,
+      outboxListen: true,
       relayEnabled: true,
       recovery: { afterMs: 60_000, intervalMs: 60_000 },
       now: () => new Date(),
