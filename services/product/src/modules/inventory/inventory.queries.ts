@@ -1,7 +1,8 @@
 // The SQL steps the inventory repository composes into its transactions: reading a reservation,
-// returning stock, and the steps of a reservation (claim the order id, lock, check, take the stock).
+// returning stock, and why a reservation is rejected (the reservation itself: inventory.reserve.ts).
 import type pg from 'pg';
 import type { Rejection, RequestedLine, Reservation, ReservationStatus } from './inventory.repository.js';
+import type { LockedProduct } from './inventory.reserve.js';
 
 interface ReservationRow {
   order_id: string;
@@ -22,31 +23,26 @@ interface LineRow {
   currency: string;
 }
 
-interface LockedProduct {
-  id: string;
-  price_amount: string;
-  currency: string;
-  stock: number;
-  status: string;
-}
 
 export async function loadReservation(
   client: pg.Pool | pg.PoolClient,
   orderId: string,
 ): Promise<Reservation | undefined> {
-  const head = await client.query<ReservationRow>(
-    `SELECT order_id, status, currency, total_amount, expires_at, created_at, updated_at
+  const head = await client.query<ReservationRow>({
+    name: 'inventory_reservation_head',
+    text: `SELECT order_id, status, currency, total_amount, expires_at, created_at, updated_at
      FROM catalog.reservations WHERE order_id = $1`,
-    [orderId],
-  );
+    values: [orderId],
+  });
   const row = head.rows[0];
   if (!row) return undefined;
-  const lines = await client.query<LineRow>(
-    `SELECT ri.product_id, p.sku, p.name, ri.quantity, ri.unit_price, ri.currency
+  const lines = await client.query<LineRow>({
+    name: 'inventory_reservation_lines',
+    text: `SELECT ri.product_id, p.sku, p.name, ri.quantity, ri.unit_price, ri.currency
      FROM catalog.reservation_items ri JOIN catalog.products p ON p.id = ri.product_id
      WHERE ri.order_id = $1 ORDER BY ri.product_id`,
-    [orderId],
-  );
+    values: [orderId],
+  });
   return {
     order_id: row.order_id,
     status: row.status,
@@ -85,26 +81,6 @@ export async function restock(client: pg.PoolClient, orderIds: string[]): Promis
   return locked.rows.map((r) => Number(r.id));
 }
 
-/** Inserts the reservation head; false when the order id already has one (the caller replays it). */
-export async function claimOrder(client: pg.PoolClient, orderId: string, expiresAt: Date): Promise<boolean> {
-  const claimed = await client.query(
-    `INSERT INTO catalog.reservations (order_id, status, currency, total_amount, expires_at)
-     VALUES ($1, 'RESERVED', 'XXX', 0, $2) ON CONFLICT (order_id) DO NOTHING`,
-    [orderId, expiresAt],
-  );
-  return claimed.rowCount !== 0;
-}
-
-/** Row locks in id order: concurrent reservations of overlapping products queue instead of deadlocking. */
-export async function lockProducts(client: pg.PoolClient, lines: RequestedLine[]): Promise<LockedProduct[]> {
-  const products = await client.query<LockedProduct>(
-    `SELECT id, price_amount, currency, stock, status FROM catalog.products
-     WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL ORDER BY id FOR UPDATE`,
-    [lines.map((l) => l.productId)],
-  );
-  return products.rows;
-}
-
 /** Why `lines` cannot be reserved from the locked `products`, or undefined when they can. */
 export function rejectionOf(lines: RequestedLine[], products: LockedProduct[]): Rejection | undefined {
   const byId = new Map(products.map((p) => [Number(p.id), p]));
@@ -129,35 +105,4 @@ export function rejectionOf(lines: RequestedLine[], products: LockedProduct[]): 
     rejection.insufficient.length ||
     rejection.currencies.length;
   return rejected ? rejection : undefined;
-}
-
-/** Takes the stock of the (locked, checked) lines and records them with their prices and the total. */
-export async function takeStock(
-  client: pg.PoolClient,
-  orderId: string,
-  lines: RequestedLine[],
-): Promise<void> {
-  const ids = lines.map((l) => l.productId);
-  const quantities = lines.map((l) => l.quantity);
-  // The WHERE clause and the CHECK (stock >= 0) are the last line of defence against overselling.
-  const taken = await client.query(
-    `UPDATE catalog.products p SET stock = p.stock - v.quantity, version = p.version + 1, updated_at = now()
-     FROM unnest($1::bigint[], $2::integer[]) AS v(id, quantity)
-     WHERE p.id = v.id AND p.stock >= v.quantity`,
-    [ids, quantities],
-  );
-  if (taken.rowCount !== lines.length) throw new Error('stock changed under a row lock');
-  await client.query(
-    `INSERT INTO catalog.reservation_items (order_id, product_id, quantity, unit_price, currency)
-     SELECT $1, v.id, v.quantity, p.price_amount, p.currency
-     FROM unnest($2::bigint[], $3::integer[]) AS v(id, quantity) JOIN catalog.products p ON p.id = v.id`,
-    [orderId, ids, quantities],
-  );
-  await client.query(
-    `UPDATE catalog.reservations r SET currency = t.currency, total_amount = t.total
-     FROM (SELECT min(currency) AS currency, sum(unit_price * quantity) AS total
-           FROM catalog.reservation_items WHERE order_id = $1) t
-     WHERE r.order_id = $1`,
-    [orderId],
-  );
 }
