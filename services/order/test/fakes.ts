@@ -86,7 +86,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
     },
     async markPriced(id, lines, total, currency) {
       const row = repo.rows.get(id);
-      if (row?.status !== 'PENDING') return false;
+      if (row?.status !== 'PENDING') return undefined;
       Object.assign(row, { status: 'AWAITING_PAYMENT', total_amount: String(total), currency });
       repo.lines.set(
         id,
@@ -100,7 +100,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
           sku: l.sku,
         })),
       );
-      return true;
+      return clone(row);
     },
     async setPaymentId(id, paymentId) {
       const row = repo.rows.get(id);

@@ -117,8 +117,14 @@ async function reserveStock(
         name,
         sku,
       }));
-      await repository.markPriced(order.id, lines, reservation.total_amount, reservation.currency);
-      return (await repository.findById(order.id)) ?? order;
+      const priced = await repository.markPriced(
+        order.id,
+        lines,
+        reservation.total_amount,
+        reservation.currency,
+      );
+      // Not PENDING any more: someone else moved it meanwhile; go on from where it is.
+      return priced ?? (await repository.findById(order.id)) ?? order;
     }
   }
 }

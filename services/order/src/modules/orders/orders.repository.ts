@@ -76,8 +76,11 @@ export interface OrdersRepository {
   items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
   listByUser(userId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<OrderRow[]>;
-  /** Stores the reserved prices and moves PENDING → AWAITING_PAYMENT; false when it was not PENDING. */
-  markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<boolean>;
+  /**
+   * Stores the reserved prices and moves PENDING → AWAITING_PAYMENT; returns the updated order, or
+   * undefined when it was not PENDING.
+   */
+  markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<OrderRow | undefined>;
   setPaymentId(id: string, paymentId: string): Promise<void>;
   /** Conditional transition: only from one of `from`; returns the updated row or undefined. */
   transition(
@@ -120,13 +123,12 @@ export function ordersRepositoryIn(tx: Db): OrdersRepository {
 function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
   const repo: OrdersRepository = {
     transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
-    insertPending: (order) => inTransaction((client) => insertPending(client, order)),
+    insertPending: (order) => insertPending(db, order),
     findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
     findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
     items: (orderIds) => items(db, orderIds),
     listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),
-    markPriced: (id, lines, total, currency) =>
-      inTransaction((client) => markPriced(client, id, lines, total, currency)),
+    markPriced: (id, lines, total, currency) => markPriced(db, id, lines, total, currency),
     setPaymentId: (id, paymentId) => setPaymentId(db, id, paymentId),
     transition: (id, from, to, extra) => transition(db, id, from, to, extra),
     setFailureReason: (id, reason) => setFailureReason(db, id, reason),
@@ -139,46 +141,64 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
   return repo;
 }
 
+// The order and its lines in one statement (atomic by itself: one round trip, no BEGIN/COMMIT);
+// no lines are written when the (user, idempotency key) pair already has an order.
+const INSERT_PENDING = `
+WITH placed AS (
+  INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
+  VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
+  ON CONFLICT (user_id, idempotency_key) DO NOTHING
+  RETURNING ${O}
+), lines AS (
+  INSERT INTO orders.order_items (order_id, product_id, quantity)
+  SELECT placed.id, p, q FROM placed, unnest($7::bigint[], $8::int[]) AS t(p, q)
+)
+SELECT * FROM placed`;
+
 async function insertPending(db: Db, o: NewOrder): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
-     VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
-     ON CONFLICT (user_id, idempotency_key) DO NOTHING
-     RETURNING ${O}`,
-    [o.id, o.userId, o.paymentMethod, o.idempotencyKey, o.requestHash, o.expiresAt],
-  );
-  if (!rows[0]) return undefined;
-  await db.query(
-    `INSERT INTO orders.order_items (order_id, product_id, quantity)
-     SELECT $1, p, q FROM unnest($2::bigint[], $3::int[]) AS t(p, q)`,
-    [o.id, o.items.map((i) => i.product_id), o.items.map((i) => i.quantity)],
-  );
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_insert_pending',
+    text: INSERT_PENDING,
+    values: [
+      o.id,
+      o.userId,
+      o.paymentMethod,
+      o.idempotencyKey,
+      o.requestHash,
+      o.expiresAt,
+      o.items.map((i) => i.product_id),
+      o.items.map((i) => i.quantity),
+    ],
+  });
   return rows[0];
 }
 
 async function findById(db: Db, id: string, forUpdate: boolean): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-    [id],
-  );
+  const { rows } = await db.query<OrderRow>({
+    name: forUpdate ? 'orders_by_id_for_update' : 'orders_by_id',
+    text: `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    values: [id],
+  });
   return rows[0];
 }
 
 async function findByIdempotencyKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
-    [userId, key],
-  );
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_by_idempotency_key',
+    text: `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
+    values: [userId, key],
+  });
   return rows[0];
 }
 
 async function items(db: Db, orderIds: string[]): Promise<OrderItemRow[]> {
   if (orderIds.length === 0) return [];
-  const { rows } = await db.query<OrderItemRow>(
-    `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
+  const { rows } = await db.query<OrderItemRow>({
+    name: 'orders_items',
+    text: `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
        FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, product_id`,
-    [orderIds],
-  );
+    values: [orderIds],
+  });
   return rows;
 }
 
@@ -198,34 +218,53 @@ async function listByUser(
   return rows;
 }
 
+// PENDING → AWAITING_PAYMENT with the reserved prices of every line, in one statement; the lines
+// change only when the order did.
+const MARK_PRICED = `
+WITH priced AS (
+  UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
+   WHERE id = $1 AND status = 'PENDING'
+  RETURNING ${O}
+), lines AS (
+  UPDATE orders.order_items i
+     SET unit_price = v.unit_price, line_total = v.line_total, name = v.name, sku = v.sku, quantity = v.quantity
+    FROM unnest($4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+         AS v(product_id, quantity, unit_price, line_total, name, sku)
+   WHERE i.order_id = $1 AND i.product_id = v.product_id AND EXISTS (SELECT 1 FROM priced)
+)
+SELECT * FROM priced`;
+
 async function markPriced(
   db: Db,
   id: string,
   lines: PricedLine[],
   total: number,
   currency: string,
-): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
-      WHERE id = $1 AND status = 'PENDING'`,
-    [id, total, currency],
-  );
-  if (res.rowCount !== 1) return false;
-  for (const l of lines) {
-    await db.query(
-      `UPDATE orders.order_items SET unit_price = $3, line_total = $4, name = $5, sku = $6, quantity = $7
-        WHERE order_id = $1 AND product_id = $2`,
-      [id, l.product_id, l.unit_price, l.line_total, l.name, l.sku, l.quantity],
-    );
-  }
-  return true;
+): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_mark_priced',
+    text: MARK_PRICED,
+    values: [
+      id,
+      total,
+      currency,
+      lines.map((l) => l.product_id),
+      lines.map((l) => l.quantity),
+      lines.map((l) => l.unit_price),
+      lines.map((l) => l.line_total),
+      lines.map((l) => l.name),
+      lines.map((l) => l.sku),
+    ],
+  });
+  return rows[0];
 }
 
 async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {
-  await db.query(
-    'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
-    [id, paymentId],
-  );
+  await db.query({
+    name: 'orders_set_payment_id',
+    text: 'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
+    values: [id, paymentId],
+  });
 }
 
 async function transition(
@@ -235,8 +274,9 @@ async function transition(
   to: OrderStatus,
   extra: { paymentId?: string; failureReason?: string } = {},
 ): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `UPDATE orders.orders
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_transition',
+    text: `UPDATE orders.orders
         SET status = $3,
             payment_id = COALESCE($4, payment_id),
             failure_reason = COALESCE($5, failure_reason),
@@ -245,8 +285,8 @@ async function transition(
             updated_at = now()
       WHERE id = $1 AND status = ANY($2::text[])
       RETURNING ${O}`,
-    [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
-  );
+    values: [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
+  });
   return rows[0];
 }
 

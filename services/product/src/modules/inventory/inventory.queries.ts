@@ -23,7 +23,6 @@ interface LineRow {
   currency: string;
 }
 
-
 export async function loadReservation(
   client: pg.Pool | pg.PoolClient,
   orderId: string,

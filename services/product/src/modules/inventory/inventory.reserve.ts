@@ -18,7 +18,14 @@ export interface LockedProduct {
 interface ReserveRow {
   ok: boolean;
   products: LockedProduct[] | null;
-  lines: Array<{ product_id: number; sku: string; name: string; quantity: number; unit_price: number; currency: string }> | null;
+  lines: Array<{
+    product_id: number;
+    sku: string;
+    name: string;
+    quantity: number;
+    unit_price: number;
+    currency: string;
+  }> | null;
   order_id: string | null;
   status: ReservationStatus | null;
   currency: string | null;
