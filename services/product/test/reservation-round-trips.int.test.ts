@@ -23,7 +23,10 @@ beforeAll(async () => {
   };
   pool.on('connect', (client) => {
     const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
-    (client as unknown as { query: unknown }).query = (...a: unknown[]) => (record(a[0]), clientQuery(...a));
+    (client as unknown as { query: unknown }).query = (...a: unknown[]) => {
+      record(a[0]);
+      return clientQuery(...a);
+    };
   });
 });
 afterAll(async () => {
