@@ -74,6 +74,10 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       const row = repo.rows.get(id);
       return row && clone(row);
     },
+    async findWithItems(id) {
+      const row = await repo.findById(id);
+      return row ? { row, items: await repo.items([id]) } : undefined;
+    },
     async findByIdempotencyKey(userId, key) {
       const row = [...repo.rows.values()].find((r) => r.user_id === userId && r.idempotency_key === key);
       return row && clone(row);

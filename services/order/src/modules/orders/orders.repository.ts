@@ -3,6 +3,7 @@ import { type NewEvent, Outbox } from '@shop/events';
 import { type Db, withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 import { DB_SCHEMA } from '../../config.js';
+import { findWithItems, insertPending, markPriced, O } from './orders.statements.js';
 
 export type OrderStatus =
   | 'PENDING'
@@ -72,6 +73,8 @@ export interface OrdersRepository {
   /** Inserts a PENDING order with its lines; undefined when (user, idempotency key) already exists. */
   insertPending(order: NewOrder): Promise<OrderRow | undefined>;
   findById(id: string, options?: { forUpdate?: boolean }): Promise<OrderRow | undefined>;
+  /** The order and its lines in one read; undefined when it does not exist. */
+  findWithItems(id: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
   findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined>;
   items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
@@ -100,9 +103,6 @@ export interface OrdersRepository {
   transaction<T>(work: (tx: OrdersRepository) => Promise<T>): Promise<T>;
 }
 
-const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
-  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
-
 const outbox = new Outbox(DB_SCHEMA);
 
 type InTransaction = <T>(work: (client: Db) => Promise<T>) => Promise<T>;
@@ -125,6 +125,7 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
     transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
     insertPending: (order) => insertPending(db, order),
     findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
+    findWithItems: (id) => findWithItems(db, id),
     findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
     items: (orderIds) => items(db, orderIds),
     listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),
@@ -139,38 +140,6 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
     },
   };
   return repo;
-}
-
-// The order and its lines in one statement (atomic by itself: one round trip, no BEGIN/COMMIT);
-// no lines are written when the (user, idempotency key) pair already has an order.
-const INSERT_PENDING = `
-WITH placed AS (
-  INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
-  VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
-  ON CONFLICT (user_id, idempotency_key) DO NOTHING
-  RETURNING ${O}
-), lines AS (
-  INSERT INTO orders.order_items (order_id, product_id, quantity)
-  SELECT placed.id, p, q FROM placed, unnest($7::bigint[], $8::int[]) AS t(p, q)
-)
-SELECT * FROM placed`;
-
-async function insertPending(db: Db, o: NewOrder): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>({
-    name: 'orders_insert_pending',
-    text: INSERT_PENDING,
-    values: [
-      o.id,
-      o.userId,
-      o.paymentMethod,
-      o.idempotencyKey,
-      o.requestHash,
-      o.expiresAt,
-      o.items.map((i) => i.product_id),
-      o.items.map((i) => i.quantity),
-    ],
-  });
-  return rows[0];
 }
 
 async function findById(db: Db, id: string, forUpdate: boolean): Promise<OrderRow | undefined> {
@@ -216,47 +185,6 @@ async function listByUser(
     after ? [userId, limit, after.createdAt, after.id] : [userId, limit],
   );
   return rows;
-}
-
-// PENDING → AWAITING_PAYMENT with the reserved prices of every line, in one statement; the lines
-// change only when the order did.
-const MARK_PRICED = `
-WITH priced AS (
-  UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
-   WHERE id = $1 AND status = 'PENDING'
-  RETURNING ${O}
-), lines AS (
-  UPDATE orders.order_items i
-     SET unit_price = v.unit_price, line_total = v.line_total, name = v.name, sku = v.sku, quantity = v.quantity
-    FROM unnest($4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
-         AS v(product_id, quantity, unit_price, line_total, name, sku)
-   WHERE i.order_id = $1 AND i.product_id = v.product_id AND EXISTS (SELECT 1 FROM priced)
-)
-SELECT * FROM priced`;
-
-async function markPriced(
-  db: Db,
-  id: string,
-  lines: PricedLine[],
-  total: number,
-  currency: string,
-): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>({
-    name: 'orders_mark_priced',
-    text: MARK_PRICED,
-    values: [
-      id,
-      total,
-      currency,
-      lines.map((l) => l.product_id),
-      lines.map((l) => l.quantity),
-      lines.map((l) => l.unit_price),
-      lines.map((l) => l.line_total),
-      lines.map((l) => l.name),
-      lines.map((l) => l.sku),
-    ],
-  });
-  return rows[0];
 }
 
 async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {

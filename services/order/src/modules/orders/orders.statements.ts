@@ -1,0 +1,105 @@
+// The statements of the checkout that write or read an order together with its lines: each is ONE
+// statement (atomic by itself, so no BEGIN/COMMIT round trips) and named, so PostgreSQL parses and
+// plans it once per connection (PgBouncer keeps them with max_prepared_statements).
+import type { Db } from '@shop/service-kit';
+import type { NewOrder, OrderItemRow, OrderRow, PricedLine } from './orders.repository.js';
+
+export const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
+
+// The order and its lines in one statement (atomic by itself: one round trip, no BEGIN/COMMIT);
+// no lines are written when the (user, idempotency key) pair already has an order.
+const INSERT_PENDING = `
+WITH placed AS (
+  INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
+  VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
+  ON CONFLICT (user_id, idempotency_key) DO NOTHING
+  RETURNING ${O}
+), lines AS (
+  INSERT INTO orders.order_items (order_id, product_id, quantity)
+  SELECT placed.id, p, q FROM placed, unnest($7::bigint[], $8::int[]) AS t(p, q)
+)
+SELECT * FROM placed`;
+
+export async function insertPending(db: Db, o: NewOrder): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_insert_pending',
+    text: INSERT_PENDING,
+    values: [
+      o.id,
+      o.userId,
+      o.paymentMethod,
+      o.idempotencyKey,
+      o.requestHash,
+      o.expiresAt,
+      o.items.map((i) => i.product_id),
+      o.items.map((i) => i.quantity),
+    ],
+  });
+  return rows[0];
+}
+
+// PENDING → AWAITING_PAYMENT with the reserved prices of every line, in one statement; the lines
+// change only when the order did.
+const MARK_PRICED = `
+WITH priced AS (
+  UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
+   WHERE id = $1 AND status = 'PENDING'
+  RETURNING ${O}
+), lines AS (
+  UPDATE orders.order_items i
+     SET unit_price = v.unit_price, line_total = v.line_total, name = v.name, sku = v.sku, quantity = v.quantity
+    FROM unnest($4::bigint[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+         AS v(product_id, quantity, unit_price, line_total, name, sku)
+   WHERE i.order_id = $1 AND i.product_id = v.product_id AND EXISTS (SELECT 1 FROM priced)
+)
+SELECT * FROM priced`;
+
+export async function markPriced(
+  db: Db,
+  id: string,
+  lines: PricedLine[],
+  total: number,
+  currency: string,
+): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_mark_priced',
+    text: MARK_PRICED,
+    values: [
+      id,
+      total,
+      currency,
+      lines.map((l) => l.product_id),
+      lines.map((l) => l.quantity),
+      lines.map((l) => l.unit_price),
+      lines.map((l) => l.line_total),
+      lines.map((l) => l.name),
+      lines.map((l) => l.sku),
+    ],
+  });
+  return rows[0];
+}
+
+// Lines as text like the plain read returns them (bigint columns arrive as strings from pg).
+const WITH_ITEMS = `
+SELECT ${O},
+       (SELECT coalesce(json_agg(json_build_object(
+                'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
+                'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
+                ORDER BY i.product_id), '[]'::json)
+          FROM orders.order_items i WHERE i.order_id = o.id) AS items
+  FROM orders.orders o WHERE o.id = $1`;
+
+export async function findWithItems(
+  db: Db,
+  id: string,
+): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined> {
+  const { rows } = await db.query<OrderRow & { items: OrderItemRow[] }>({
+    name: 'orders_with_items',
+    text: WITH_ITEMS,
+    values: [id],
+  });
+  if (!rows[0]) return undefined;
+  const { items, ...row } = rows[0];
+  return { row, items };
+}
