@@ -74,7 +74,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       const row = repo.rows.get(id);
       return row && clone(row);
     },
-    async findWithItems(id) {
+    async findWithItems(id, _options) {
       const row = await repo.findById(id);
       return row ? { row, items: await repo.items([id]) } : undefined;
     },

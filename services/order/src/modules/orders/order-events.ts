@@ -1,8 +1,10 @@
 import { ORDER_EVENT_TYPES, type OrderPaidData, type OrderReleasedData } from '@shop/contracts';
-import type { OrderRow, OrderStatus, OrdersRepository } from './orders.repository.js';
+import type { OrderItemRow, OrderRow, OrderStatus, OrdersRepository } from './orders.repository.js';
 
-const eventItems = async (tx: OrdersRepository, id: string) =>
-  (await tx.items([id])).map((i) => ({ product_id: Number(i.product_id), quantity: i.quantity }));
+const itemsOf = (items: OrderItemRow[]) =>
+  items.map((i) => ({ product_id: Number(i.product_id), quantity: i.quantity }));
+
+const eventItems = async (tx: OrdersRepository, id: string) => itemsOf(await tx.items([id]));
 
 /** Why an order ends without a sale, and the event that makes the product service release (or restock). */
 export interface Release {
@@ -36,10 +38,14 @@ export async function releaseOrder(tx: OrdersRepository, id: string, release: Re
   return true;
 }
 
-/** PENDING/AWAITING_PAYMENT → PAID and `order.paid` (the product service commits the reservation). */
+/**
+ * PENDING/AWAITING_PAYMENT → PAID and `order.paid` (the product service commits the reservation).
+ * `items` are the order's lines, read with the order under its row lock.
+ */
 export async function payOrder(
   tx: OrdersRepository,
   order: OrderRow,
+  items: OrderItemRow[],
   payment: { payment_id: string; amount: number; currency: string },
 ): Promise<void> {
   const paid = await tx.transition(order.id, ['AWAITING_PAYMENT', 'PENDING'], 'PAID', {
@@ -51,7 +57,7 @@ export async function payOrder(
     payment_id: payment.payment_id,
     total: Number(paid?.total_amount ?? payment.amount),
     currency: paid?.currency?.trim() ?? payment.currency,
-    items: await eventItems(tx, order.id),
+    items: itemsOf(items),
   };
   await tx.addEvent({ type: ORDER_EVENT_TYPES.paid, aggregateId: order.id, data });
 }

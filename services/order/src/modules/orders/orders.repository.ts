@@ -73,8 +73,11 @@ export interface OrdersRepository {
   /** Inserts a PENDING order with its lines; undefined when (user, idempotency key) already exists. */
   insertPending(order: NewOrder): Promise<OrderRow | undefined>;
   findById(id: string, options?: { forUpdate?: boolean }): Promise<OrderRow | undefined>;
-  /** The order and its lines in one read; undefined when it does not exist. */
-  findWithItems(id: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
+  /** The order and its lines in one read (`forUpdate` locks the order row); undefined when it does not exist. */
+  findWithItems(
+    id: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
   findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined>;
   items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
@@ -125,7 +128,7 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
     transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
     insertPending: (order) => insertPending(db, order),
     findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
-    findWithItems: (id) => findWithItems(db, id),
+    findWithItems: (id, options) => findWithItems(db, id, options?.forUpdate ?? false),
     findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
     items: (orderIds) => items(db, orderIds),
     listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),

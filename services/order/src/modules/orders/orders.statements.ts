@@ -90,13 +90,17 @@ SELECT ${O},
           FROM orders.order_items i WHERE i.order_id = o.id) AS items
   FROM orders.orders o WHERE o.id = $1`;
 
+// The same, locking the order row (its lines cannot change while it is locked and no longer PENDING).
+const WITH_ITEMS_FOR_UPDATE = `${WITH_ITEMS} FOR UPDATE OF o`;
+
 export async function findWithItems(
   db: Db,
   id: string,
+  forUpdate = false,
 ): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined> {
   const { rows } = await db.query<OrderRow & { items: OrderItemRow[] }>({
-    name: 'orders_with_items',
-    text: WITH_ITEMS,
+    name: forUpdate ? 'orders_with_items_for_update' : 'orders_with_items',
+    text: forUpdate ? WITH_ITEMS_FOR_UPDATE : WITH_ITEMS,
     values: [id],
   });
   if (!rows[0]) return undefined;

@@ -27,13 +27,15 @@ export function createPaymentResults(deps: {
   const { payments, logger } = deps;
   return {
     async onPaymentSucceeded(data, tx) {
-      const order = await tx.findById(data.order_id, { forUpdate: true });
-      if (!order) {
+      // The order and its lines in one read, the order row locked until the consumer commits.
+      const found = await tx.findWithItems(data.order_id, { forUpdate: true });
+      if (!found) {
         logger.warn({ order_id: data.order_id }, 'payment for an unknown order');
         return;
       }
+      const order = found.row;
       if (order.status === 'AWAITING_PAYMENT' || order.status === 'PENDING') {
-        await payOrder(tx, order, data);
+        await payOrder(tx, order, found.items, data);
         return;
       }
       if (order.status === 'PAID' || order.status === 'REFUNDED') return;
