@@ -70,6 +70,30 @@ describe('reservation round trips', () => {
     expect(texts.length).toBeLessThanOrEqual(2);
   });
 
+  it('commits a reservation in four round trips and releases one (stock back) in five', async () => {
+    const ids = await products([5, 5]);
+    const repo = createInventoryRepository(pool);
+    const lines = ids.map((productId) => ({ productId, quantity: 1 }));
+    const expires = new Date(Date.now() + 60_000);
+    await repo.reserve('rt-commit', lines, expires);
+    await repo.reserve('rt-release', lines, expires);
+    texts = [];
+    expect(await repo.commit('rt-commit', new Date())).toMatchObject({
+      kind: 'changed',
+      reservation: { status: 'COMMITTED', items: [{ product_id: ids[0] }, { product_id: ids[1] }] },
+    });
+    // BEGIN, lock the reservation, new status returned with its lines, COMMIT.
+    expect(texts).toHaveLength(4);
+    texts = [];
+    expect(await repo.release('rt-release')).toMatchObject({
+      kind: 'changed',
+      reservation: { status: 'RELEASED' },
+      productIds: ids,
+    });
+    expect(texts).toHaveLength(5);
+    for (const id of ids) expect(await stock(id)).toBe(4);
+  });
+
   it('sells the last unit of each product once when twenty orders for the same products race', async () => {
     const ids = await products([1, 1, 1]);
     const repo = createInventoryRepository(pool);

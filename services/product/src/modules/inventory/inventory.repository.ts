@@ -1,6 +1,6 @@
 import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import { loadReservation, rejectionOf, restock } from './inventory.queries.js';
+import { loadReservation, lockReservation, rejectionOf, restock, setStatus } from './inventory.queries.js';
 import { reserveLines } from './inventory.reserve.js';
 
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'RETURNED';
@@ -90,20 +90,12 @@ function transition(
   decide: (row: LockedReservation) => Step | undefined,
 ): Promise<TransitionOutcome> {
   return inTransaction<TransitionOutcome>(pool, async (client) => {
-    const locked = await client.query<LockedReservation>(
-      'SELECT status, expires_at FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
-      [orderId],
-    );
-    const row = locked.rows[0];
+    const row = await lockReservation(client, orderId);
     if (!row) return { kind: 'missing' };
     const step = decide(row);
     if (!step) return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
     const productIds = step.restock ? await restock(client, [orderId]) : [];
-    await client.query(
-      'UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1',
-      [orderId, step.status],
-    );
-    return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
+    return { kind: 'changed', reservation: await setStatus(client, orderId, step.status), productIds };
   });
 }
 

@@ -4,6 +4,7 @@
 // statement is atomic, so the reservation is all-or-nothing; the product rows stay locked only while
 // the statement runs and commits on the server, never across a round trip to the service.
 import type pg from 'pg';
+import { type ReservationRow, toReservation } from './inventory.queries.js';
 import type { RequestedLine, Reservation, ReservationStatus } from './inventory.repository.js';
 
 /** A product row as the reservation saw it, under its lock (what a rejection is decided from). */
@@ -15,21 +16,12 @@ export interface LockedProduct {
   status: string;
 }
 
-interface ReserveRow {
+interface ReserveRow
+  extends Omit<ReservationRow, 'order_id' | 'status' | 'expires_at' | 'created_at' | 'updated_at'> {
   ok: boolean;
   products: LockedProduct[] | null;
-  lines: Array<{
-    product_id: number;
-    sku: string;
-    name: string;
-    quantity: number;
-    unit_price: number;
-    currency: string;
-  }> | null;
   order_id: string | null;
   status: ReservationStatus | null;
-  currency: string | null;
-  total_amount: string | null;
   expires_at: Date | null;
   created_at: Date | null;
   updated_at: Date | null;
@@ -102,25 +94,5 @@ export async function reserveLines(
   });
   const row = rows[0]!;
   if (row.order_id === null) return { claimed: false, ok: row.ok, products: row.products ?? [] };
-  return {
-    claimed: true,
-    reservation: {
-      order_id: row.order_id,
-      status: row.status!,
-      currency: row.currency!,
-      total_amount: Number(row.total_amount),
-      expires_at: row.expires_at!.toISOString(),
-      created_at: row.created_at!.toISOString(),
-      updated_at: row.updated_at!.toISOString(),
-      items: (row.lines ?? []).map((l) => ({
-        product_id: Number(l.product_id),
-        sku: l.sku,
-        name: l.name,
-        quantity: l.quantity,
-        unit_price: Number(l.unit_price),
-        currency: l.currency,
-        line_total: Number(l.unit_price) * l.quantity,
-      })),
-    },
-  };
+  return { claimed: true, reservation: toReservation(row as ReservationRow) };
 }
