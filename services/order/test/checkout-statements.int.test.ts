@@ -91,4 +91,43 @@ describe('the checkout on the database', () => {
     expect(again).toMatchObject({ created: false, order: { id: first.order.id } });
     expect(sent.map((q) => q.name)).toEqual(['orders_by_idempotency_key', 'orders_with_items']);
   });
+
+  it('applies a payment result in one named statement plus its outbox row (no separate reads)', async () => {
+    const orders = service();
+    const repository = createOrdersRepository(pool);
+    const { order } = await orders.place(
+      { id: ALICE, role: 'customer' },
+      { items: [{ product_id: 1, quantity: 2 }], payment_method: 'tok_success' },
+      undefined,
+    );
+    sent = [];
+    await repository.transaction((tx) =>
+      orders.onPaymentSucceeded(
+        {
+          payment_id: order.payment_id!,
+          order_id: order.id,
+          amount: order.total_amount!,
+          currency: order.currency!,
+          provider: 'sandbox',
+          provider_ref: 'ch_1',
+        },
+        tx,
+      ),
+    );
+    // BEGIN, PAID with the lines for the event, the outbox row (@shop/events), COMMIT.
+    expect(sent.map((q) => q.name ?? q.text.trim().split(/\s+/)[0])).toEqual([
+      'BEGIN',
+      'orders_transition',
+      'INSERT',
+      'COMMIT',
+    ]);
+    const { rows } = await pool.query<{ envelope: { data: { items: unknown[]; total: number } } }>(
+      `SELECT envelope FROM orders.outbox WHERE aggregate_id = $1 AND type = 'order.paid'`,
+      [order.id],
+    );
+    expect(rows[0]!.envelope.data).toMatchObject({
+      total: order.total_amount,
+      items: [{ product_id: 1, quantity: 2 }],
+    });
+  });
 });

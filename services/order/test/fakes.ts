@@ -74,7 +74,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       const row = repo.rows.get(id);
       return row && clone(row);
     },
-    async findWithItems(id, _options) {
+    async findWithItems(id) {
       const row = await repo.findById(id);
       return row ? { row, items: await repo.items([id]) } : undefined;
     },
@@ -117,7 +117,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       if (extra.paymentId) row.payment_id = extra.paymentId;
       if (extra.failureReason) row.failure_reason = extra.failureReason;
       if (to === 'PAID') row.paid_at = new Date();
-      return clone(row);
+      return { ...clone(row), items: clone(repo.lines.get(id) ?? []) };
     },
     async setFailureReason(id, reason) {
       const row = repo.rows.get(id);

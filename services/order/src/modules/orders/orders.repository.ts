@@ -3,7 +3,7 @@ import { type NewEvent, Outbox } from '@shop/events';
 import { type Db, withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 import { DB_SCHEMA } from '../../config.js';
-import { findWithItems, insertPending, markPriced, O } from './orders.statements.js';
+import { findWithItems, insertPending, markPriced, O, transition } from './orders.statements.js';
 
 export type OrderStatus =
   | 'PENDING'
@@ -73,11 +73,8 @@ export interface OrdersRepository {
   /** Inserts a PENDING order with its lines; undefined when (user, idempotency key) already exists. */
   insertPending(order: NewOrder): Promise<OrderRow | undefined>;
   findById(id: string, options?: { forUpdate?: boolean }): Promise<OrderRow | undefined>;
-  /** The order and its lines in one read (`forUpdate` locks the order row); undefined when it does not exist. */
-  findWithItems(
-    id: string,
-    options?: { forUpdate?: boolean },
-  ): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
+  /** The order and its lines in one read; undefined when it does not exist. */
+  findWithItems(id: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
   findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined>;
   items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
@@ -88,13 +85,16 @@ export interface OrdersRepository {
    */
   markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<OrderRow | undefined>;
   setPaymentId(id: string, paymentId: string): Promise<void>;
-  /** Conditional transition: only from one of `from`; returns the updated row or undefined. */
+  /**
+   * Conditional transition: only from one of `from`; returns the updated row with its lines (what
+   * the transition's event names), or undefined.
+   */
   transition(
     id: string,
     from: OrderStatus[],
     to: OrderStatus,
     extra?: { paymentId?: string; failureReason?: string },
-  ): Promise<OrderRow | undefined>;
+  ): Promise<(OrderRow & { items: OrderItemRow[] }) | undefined>;
   setFailureReason(id: string, reason: string): Promise<void>;
   /** Deletes an order that never reserved anything (rejected by the product service). */
   deletePending(id: string): Promise<void>;
@@ -128,7 +128,7 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
     transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
     insertPending: (order) => insertPending(db, order),
     findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
-    findWithItems: (id, options) => findWithItems(db, id, options?.forUpdate ?? false),
+    findWithItems: (id) => findWithItems(db, id),
     findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
     items: (orderIds) => items(db, orderIds),
     listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),
@@ -196,29 +196,6 @@ async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void
     text: 'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
     values: [id, paymentId],
   });
-}
-
-async function transition(
-  db: Db,
-  id: string,
-  from: OrderStatus[],
-  to: OrderStatus,
-  extra: { paymentId?: string; failureReason?: string } = {},
-): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>({
-    name: 'orders_transition',
-    text: `UPDATE orders.orders
-        SET status = $3,
-            payment_id = COALESCE($4, payment_id),
-            failure_reason = COALESCE($5, failure_reason),
-            paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
-            cancelled_at = CASE WHEN $3 IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
-            updated_at = now()
-      WHERE id = $1 AND status = ANY($2::text[])
-      RETURNING ${O}`,
-    values: [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
-  });
-  return rows[0];
 }
 
 async function setFailureReason(db: Db, id: string, reason: string): Promise<void> {

@@ -2,7 +2,7 @@
 // statement (atomic by itself, so no BEGIN/COMMIT round trips) and named, so PostgreSQL parses and
 // plans it once per connection (PgBouncer keeps them with max_prepared_statements).
 import type { Db } from '@shop/service-kit';
-import type { NewOrder, OrderItemRow, OrderRow, PricedLine } from './orders.repository.js';
+import type { NewOrder, OrderItemRow, OrderRow, OrderStatus, PricedLine } from './orders.repository.js';
 
 export const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
   failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
@@ -80,30 +80,57 @@ export async function markPriced(
   return rows[0];
 }
 
-// Lines as text like the plain read returns them (bigint columns arrive as strings from pg).
-const WITH_ITEMS = `
-SELECT ${O},
-       (SELECT coalesce(json_agg(json_build_object(
-                'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
-                'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
-                ORDER BY i.product_id), '[]'::json)
-          FROM orders.order_items i WHERE i.order_id = o.id) AS items
-  FROM orders.orders o WHERE o.id = $1`;
+// The lines of order `o` as a JSON array, as text like the plain read returns them (bigint columns
+// arrive as strings from pg).
+const ITEMS_OF_O = `(SELECT coalesce(json_agg(json_build_object(
+            'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
+            'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
+            ORDER BY i.product_id), '[]'::json)
+      FROM orders.order_items i WHERE i.order_id = o.id) AS items`;
 
-// The same, locking the order row (its lines cannot change while it is locked and no longer PENDING).
-const WITH_ITEMS_FOR_UPDATE = `${WITH_ITEMS} FOR UPDATE OF o`;
+type RowWithItems = OrderRow & { items: OrderItemRow[] };
 
 export async function findWithItems(
   db: Db,
   id: string,
-  forUpdate = false,
 ): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined> {
-  const { rows } = await db.query<OrderRow & { items: OrderItemRow[] }>({
-    name: forUpdate ? 'orders_with_items_for_update' : 'orders_with_items',
-    text: forUpdate ? WITH_ITEMS_FOR_UPDATE : WITH_ITEMS,
+  const { rows } = await db.query<RowWithItems>({
+    name: 'orders_with_items',
+    text: `SELECT ${O}, ${ITEMS_OF_O} FROM orders.orders o WHERE o.id = $1`,
     values: [id],
   });
   if (!rows[0]) return undefined;
   const { items, ...row } = rows[0];
   return { row, items };
+}
+
+// A conditional state change that returns the order with its lines (what its event names) in one
+// round trip: the lines do not change once the order left PENDING.
+const TRANSITION = `
+WITH o AS (
+  UPDATE orders.orders
+     SET status = $3,
+         payment_id = COALESCE($4, payment_id),
+         failure_reason = COALESCE($5, failure_reason),
+         paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
+         cancelled_at = CASE WHEN $3 IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
+         updated_at = now()
+   WHERE id = $1 AND status = ANY($2::text[])
+  RETURNING ${O}
+)
+SELECT ${O}, ${ITEMS_OF_O} FROM o`;
+
+export async function transition(
+  db: Db,
+  id: string,
+  from: OrderStatus[],
+  to: OrderStatus,
+  extra: { paymentId?: string; failureReason?: string } = {},
+): Promise<RowWithItems | undefined> {
+  const { rows } = await db.query<RowWithItems>({
+    name: 'orders_transition',
+    text: TRANSITION,
+    values: [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
+  });
+  return rows[0];
 }
