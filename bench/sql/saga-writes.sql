@@ -1,7 +1,7 @@
 -- pgbench replay of the checkout saga's database work for one order (quantity 1 of product :product),
 -- statement for statement and transaction for transaction as the repositories issue them:
---   services/order/src/modules/orders/orders.statements.ts        (insertPending, markPriced, findWithItems FOR UPDATE)
---   services/order/src/modules/orders/orders.repository.ts        (setPaymentId, transition)
+--   services/order/src/modules/orders/orders.statements.ts        (insertPending, markPriced, transition)
+--   services/order/src/modules/orders/orders.repository.ts        (setPaymentId)
 --   services/product/src/modules/inventory/inventory.reserve.ts   (reserve: ONE statement)
 --   services/product/src/modules/inventory/inventory.queries.ts   (commit: lockReservation, setStatus)
 --   services/payment/src/modules/payments/payments.repository.ts  (insertProcessing, applyOutcome)
@@ -95,27 +95,27 @@ COMMIT;
 UPDATE payments.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev1]::uuid[]);
 -- order: the payment id (orders_set_payment_id)
 UPDATE orders.orders SET payment_id = :pid::uuid, updated_at = now() WHERE id = :oid::uuid AND payment_id IS NULL;
--- order: payment result consumed → the order and its lines locked in one read, PAID, outbox event
+-- order: payment result consumed → PAID returning the order with its lines (orders_transition), outbox event
 BEGIN;
 INSERT INTO orders.processed_events (consumer, event_id, event_type) VALUES ('order-service', :ev1::uuid, 'payment.succeeded') ON CONFLICT (consumer, event_id) DO NOTHING;
-SELECT o.id, o.user_id, o.status, o.currency, o.total_amount, o.payment_method, o.payment_id, o.idempotency_key,
-       o.request_hash, o.failure_reason, o.expires_at, o.paid_at, o.cancelled_at, o.created_at, o.updated_at,
-       (SELECT coalesce(json_agg(json_build_object(
-                'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
-                'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
-                ORDER BY i.product_id), '[]'::json)
-          FROM orders.order_items i WHERE i.order_id = o.id) AS items
-  FROM orders.orders o WHERE o.id = :oid::uuid FOR UPDATE OF o;
-UPDATE orders.orders
-   SET status = 'PAID',
-       payment_id = COALESCE(:pid::uuid, payment_id),
-       failure_reason = COALESCE(NULL, failure_reason),
-       paid_at = CASE WHEN 'PAID' = 'PAID' THEN now() ELSE paid_at END,
-       cancelled_at = CASE WHEN 'PAID' IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
-       updated_at = now()
- WHERE id = :oid::uuid AND status = ANY(ARRAY['AWAITING_PAYMENT', 'PENDING']::text[])
- RETURNING id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
-  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at;
+WITH o AS (
+  UPDATE orders.orders
+     SET status = 'PAID',
+         payment_id = COALESCE(:pid::uuid, payment_id),
+         failure_reason = COALESCE(NULL, failure_reason),
+         paid_at = CASE WHEN 'PAID' = 'PAID' THEN now() ELSE paid_at END,
+         cancelled_at = CASE WHEN 'PAID' IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
+         updated_at = now()
+   WHERE id = :oid::uuid AND status = ANY(ARRAY['AWAITING_PAYMENT', 'PENDING']::text[])
+  RETURNING id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at
+)
+SELECT id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at, (SELECT coalesce(json_agg(json_build_object(
+            'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
+            'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
+            ORDER BY i.product_id), '[]'::json)
+      FROM orders.order_items i WHERE i.order_id = o.id) AS items FROM o;
 INSERT INTO orders.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev2::uuid, 'orders', 'order.paid', :oid, jsonb_build_object('bench', 1));
 COMMIT;
 UPDATE orders.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev2]::uuid[]);
