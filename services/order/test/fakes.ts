@@ -108,7 +108,9 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
     },
     async setPaymentId(id, paymentId) {
       const row = repo.rows.get(id);
-      if (row && row.payment_id === null) row.payment_id = paymentId;
+      if (!row || row.payment_id !== null) return undefined;
+      row.payment_id = paymentId;
+      return { row: clone(row), items: clone(repo.lines.get(id) ?? []) };
     },
     async transition(id, from, to, extra = {}) {
       const row = repo.rows.get(id);

@@ -3,7 +3,14 @@ import { type NewEvent, Outbox } from '@shop/events';
 import { type Db, withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 import { DB_SCHEMA } from '../../config.js';
-import { findWithItems, insertPending, markPriced, O, transition } from './orders.statements.js';
+import {
+  findWithItems,
+  insertPending,
+  markPriced,
+  O,
+  setPaymentId,
+  transition,
+} from './orders.statements.js';
 
 export type OrderStatus =
   | 'PENDING'
@@ -84,7 +91,11 @@ export interface OrdersRepository {
    * undefined when it was not PENDING.
    */
   markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<OrderRow | undefined>;
-  setPaymentId(id: string, paymentId: string): Promise<void>;
+  /**
+   * Records the payment of an order that has none yet; returns the order with its lines, or
+   * undefined when it had a payment id already.
+   */
+  setPaymentId(id: string, paymentId: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
   /**
    * Conditional transition: only from one of `from`; returns the updated row with its lines (what
    * the transition's event names), or undefined.
@@ -188,14 +199,6 @@ async function listByUser(
     after ? [userId, limit, after.createdAt, after.id] : [userId, limit],
   );
   return rows;
-}
-
-async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {
-  await db.query({
-    name: 'orders_set_payment_id',
-    text: 'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
-    values: [id, paymentId],
-  });
 }
 
 async function setFailureReason(db: Db, id: string, reason: string): Promise<void> {

@@ -99,9 +99,30 @@ export async function findWithItems(
     text: `SELECT ${O}, ${ITEMS_OF_O} FROM orders.orders o WHERE o.id = $1`,
     values: [id],
   });
+  return withItems(rows);
+}
+
+const withItems = (rows: RowWithItems[]) => {
   if (!rows[0]) return undefined;
   const { items, ...row } = rows[0];
   return { row, items };
+};
+
+// The payment id, returning the order with its lines: the checkout's answer without another read.
+const SET_PAYMENT_ID = `
+WITH o AS (
+  UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL
+  RETURNING ${O}
+)
+SELECT ${O}, ${ITEMS_OF_O} FROM o`;
+
+export async function setPaymentId(db: Db, id: string, paymentId: string) {
+  const { rows } = await db.query<RowWithItems>({
+    name: 'orders_set_payment_id',
+    text: SET_PAYMENT_ID,
+    values: [id, paymentId],
+  });
+  return withItems(rows);
 }
 
 // A conditional state change that returns the order with its lines (what its event names) in one
