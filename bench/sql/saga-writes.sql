@@ -1,15 +1,14 @@
 -- pgbench replay of the checkout saga's database work for one order (quantity 1 of product :product),
 -- statement for statement and transaction for transaction as the repositories issue them:
---   services/order/src/modules/orders/orders.statements.ts        (insertPending, markPriced, transition)
---   services/order/src/modules/orders/orders.repository.ts        (setPaymentId)
+--   services/order/src/modules/orders/orders.statements.ts        (insertPending, markPriced, setPaymentId, transition)
 --   services/product/src/modules/inventory/inventory.reserve.ts   (reserve: ONE statement)
 --   services/product/src/modules/inventory/inventory.queries.ts   (commit: lockReservation, setStatus)
 --   services/payment/src/modules/payments/payments.repository.ts  (insertProcessing, applyOutcome)
 --   services/payment/src/modules/sandbox/sandbox.repository.ts    (insert charge)
 --   packages/events/src/events.repository.ts                      (outbox insert/markPublished, processed_events)
 -- A line without BEGIN/COMMIT around it is a statement on its own (autocommit), as the repository sends it.
--- Reads outside the write transactions that only answer the caller (the order with its lines for the
--- 201, findByIdempotencyKey…) are left out, and the relay's batch lock is amortised: this is the floor.
+-- Reads that only answer the caller (findByIdempotencyKey on a keyed retry, GETs) are left out, and the
+-- relay's batch lock is amortised: this is the floor.
 SELECT gen_random_uuid()::text AS oid, gen_random_uuid()::text AS pid, gen_random_uuid()::text AS ev1, gen_random_uuid()::text AS ev2 \gset
 -- order: PENDING order and its lines (orders_insert_pending)
 WITH placed AS (
@@ -93,8 +92,18 @@ UPDATE payments.payments
 INSERT INTO payments.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev1::uuid, 'payments', 'payment.succeeded', :pid, jsonb_build_object('bench', 1));
 COMMIT;
 UPDATE payments.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev1]::uuid[]);
--- order: the payment id (orders_set_payment_id)
-UPDATE orders.orders SET payment_id = :pid::uuid, updated_at = now() WHERE id = :oid::uuid AND payment_id IS NULL;
+-- order: the payment id, returning the order with its lines for the 201 (orders_set_payment_id)
+WITH o AS (
+  UPDATE orders.orders SET payment_id = :pid::uuid, updated_at = now() WHERE id = :oid::uuid AND payment_id IS NULL
+  RETURNING id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at
+)
+SELECT id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
+  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at, (SELECT coalesce(json_agg(json_build_object(
+            'order_id', i.order_id, 'product_id', i.product_id::text, 'quantity', i.quantity,
+            'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
+            ORDER BY i.product_id), '[]'::json)
+      FROM orders.order_items i WHERE i.order_id = o.id) AS items FROM o;
 -- order: payment result consumed → PAID returning the order with its lines (orders_transition), outbox event
 BEGIN;
 INSERT INTO orders.processed_events (consumer, event_id, event_type) VALUES ('order-service', :ev1::uuid, 'payment.succeeded') ON CONFLICT (consumer, event_id) DO NOTHING;
