@@ -72,11 +72,7 @@ describe('the checkout on the database', () => {
       `SELECT name FROM pg_prepared_statements WHERE name LIKE 'orders\\_%' ORDER BY name`,
     );
     expect(rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining([
-        'orders_insert_pending',
-        'orders_mark_priced',
-        'orders_set_payment_id',
-      ]),
+      expect.arrayContaining(['orders_insert_pending', 'orders_mark_priced', 'orders_set_payment_id']),
     );
   });
 
