@@ -5,7 +5,7 @@
 --   services/product/src/modules/inventory/inventory.queries.ts   (commit: lockReservation, setStatus)
 --   services/payment/src/modules/payments/payments.repository.ts  (insertProcessing, applyOutcome)
 --   services/payment/src/modules/sandbox/sandbox.repository.ts    (insert charge)
---   packages/events/src/events.repository.ts                      (outbox insert/markPublished, processed_events)
+--   packages/events/src/events.repository.ts                      (outbox insert + pg_notify, markPublished, processed_events)
 -- A line without BEGIN/COMMIT around it is a statement on its own (autocommit), as the repository sends it.
 -- Reads that only answer the caller (findByIdempotencyKey on a keyed retry, GETs) are left out, and the
 -- relay's batch lock is amortised: this is the floor.
@@ -89,7 +89,11 @@ UPDATE payments.payments
  WHERE id = :pid::uuid AND status IN ('processing', 'pending')
  RETURNING id, order_id, idempotency_key, request_hash, amount, currency, payment_method, status, provider,
   provider_ref, failure_code, failure_message, refunded_amount, captured_at, created_at, updated_at;
-INSERT INTO payments.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev1::uuid, 'payments', 'payment.succeeded', :pid, jsonb_build_object('bench', 1));
+WITH inserted AS (
+  INSERT INTO payments.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev1::uuid, 'payments', 'payment.succeeded', :pid, jsonb_build_object('bench', 1))
+  RETURNING 1
+)
+SELECT pg_notify('payments_outbox', '') FROM inserted;
 COMMIT;
 UPDATE payments.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev1]::uuid[]);
 -- order: the payment id, returning the order with its lines for the 201 (orders_set_payment_id)
@@ -125,7 +129,11 @@ SELECT id, user_id, status, currency, total_amount, payment_method, payment_id, 
             'unit_price', i.unit_price::text, 'line_total', i.line_total::text, 'name', i.name, 'sku', i.sku)
             ORDER BY i.product_id), '[]'::json)
       FROM orders.order_items i WHERE i.order_id = o.id) AS items FROM o;
-INSERT INTO orders.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev2::uuid, 'orders', 'order.paid', :oid, jsonb_build_object('bench', 1));
+WITH inserted AS (
+  INSERT INTO orders.outbox (id, stream, type, aggregate_id, envelope) VALUES (:ev2::uuid, 'orders', 'order.paid', :oid, jsonb_build_object('bench', 1))
+  RETURNING 1
+)
+SELECT pg_notify('orders_outbox', '') FROM inserted;
 COMMIT;
 UPDATE orders.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev2]::uuid[]);
 -- product: order.paid consumed → reservation COMMITTED (the consumer's dedup row and the inventory
