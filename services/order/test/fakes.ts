@@ -74,6 +74,10 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       const row = repo.rows.get(id);
       return row && clone(row);
     },
+    async findWithItems(id) {
+      const row = await repo.findById(id);
+      return row ? { row, items: await repo.items([id]) } : undefined;
+    },
     async findByIdempotencyKey(userId, key) {
       const row = [...repo.rows.values()].find((r) => r.user_id === userId && r.idempotency_key === key);
       return row && clone(row);
@@ -86,7 +90,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
     },
     async markPriced(id, lines, total, currency) {
       const row = repo.rows.get(id);
-      if (row?.status !== 'PENDING') return false;
+      if (row?.status !== 'PENDING') return undefined;
       Object.assign(row, { status: 'AWAITING_PAYMENT', total_amount: String(total), currency });
       repo.lines.set(
         id,
@@ -100,11 +104,13 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
           sku: l.sku,
         })),
       );
-      return true;
+      return clone(row);
     },
     async setPaymentId(id, paymentId) {
       const row = repo.rows.get(id);
-      if (row && row.payment_id === null) row.payment_id = paymentId;
+      if (!row || row.payment_id !== null) return undefined;
+      row.payment_id = paymentId;
+      return { row: clone(row), items: clone(repo.lines.get(id) ?? []) };
     },
     async transition(id, from, to, extra = {}) {
       const row = repo.rows.get(id);
@@ -113,7 +119,7 @@ export function fakeOrdersRepository(): FakeOrdersRepository {
       if (extra.paymentId) row.payment_id = extra.paymentId;
       if (extra.failureReason) row.failure_reason = extra.failureReason;
       if (to === 'PAID') row.paid_at = new Date();
-      return clone(row);
+      return { ...clone(row), items: clone(repo.lines.get(id) ?? []) };
     },
     async setFailureReason(id, reason) {
       const row = repo.rows.get(id);

@@ -9,8 +9,8 @@ import {
   outOfStock,
   productUnavailable,
 } from './orders.errors.js';
-import { loadOrder, type Order, type OrdersLogger } from './orders.model.js';
-import type { OrderRow, OrdersRepository } from './orders.repository.js';
+import { loadOrder, type Order, type OrdersLogger, toOrder } from './orders.model.js';
+import type { OrderItemRow, OrderRow, OrdersRepository } from './orders.repository.js';
 import type { CreateOrderInput } from './orders.schemas.js';
 import type { PaymentClient } from './payment.client.js';
 import type { ProductClient } from './product.client.js';
@@ -85,7 +85,11 @@ export function createCheckoutSaga(deps: CheckoutDeps): CheckoutSaga {
 async function resume(deps: CheckoutDeps, row: OrderRow, items: OrderLine[]): Promise<Order> {
   let order = row;
   if (order.status === 'PENDING') order = await reserveStock(deps, order, items);
-  if (order.status === 'AWAITING_PAYMENT' && !order.payment_id) await requestPayment(deps, order);
+  if (order.status === 'AWAITING_PAYMENT' && !order.payment_id) {
+    // The order as it was recorded with its payment, when this request recorded it.
+    const recorded = await requestPayment(deps, order);
+    if (recorded) return toOrder(recorded.row, recorded.items);
+  }
   return loadOrder(deps.repository, order.id);
 }
 
@@ -117,17 +121,26 @@ async function reserveStock(
         name,
         sku,
       }));
-      await repository.markPriced(order.id, lines, reservation.total_amount, reservation.currency);
-      return (await repository.findById(order.id)) ?? order;
+      const priced = await repository.markPriced(
+        order.id,
+        lines,
+        reservation.total_amount,
+        reservation.currency,
+      );
+      // Not PENDING any more: someone else moved it meanwhile; go on from where it is.
+      return priced ?? (await repository.findById(order.id)) ?? order;
     }
   }
 }
 
-/** Step 2: the payment, for the reserved total; a refusal ends the order and releases its stock. */
+/**
+ * Step 2: the payment, for the reserved total; a refusal ends the order and releases its stock.
+ * Returns the order with its lines when it recorded the payment id.
+ */
 async function requestPayment(
   { repository, payments, logger }: CheckoutDeps,
   order: OrderRow,
-): Promise<void> {
+): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined> {
   const outcome = await payments.create({
     id: order.id,
     amount: Number(order.total_amount),
@@ -136,14 +149,13 @@ async function requestPayment(
   });
   switch (outcome.kind) {
     case 'created':
-      await repository.setPaymentId(order.id, outcome.paymentId);
-      return;
+      return repository.setPaymentId(order.id, outcome.paymentId);
     case 'unavailable':
       // Outcome unknown: the payment event (if any) or the expiry sweeper settles the order.
       throw dependencyUnavailable('payment', order.id);
     case 'already_paid':
       logger.warn({ order_id: order.id, body: outcome.body }, 'order already has a payment');
-      return;
+      return undefined;
     case 'rejected':
       logger.warn({ order_id: order.id, reason: outcome.reason, body: outcome.body }, 'payment rejected');
       await repository.transaction((tx) =>
@@ -154,6 +166,6 @@ async function requestPayment(
           reason: outcome.reason,
         }),
       );
-      return;
+      return undefined;
   }
 }

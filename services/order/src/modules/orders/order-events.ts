@@ -1,8 +1,8 @@
 import { ORDER_EVENT_TYPES, type OrderPaidData, type OrderReleasedData } from '@shop/contracts';
-import type { OrderRow, OrderStatus, OrdersRepository } from './orders.repository.js';
+import type { OrderItemRow, OrderStatus, OrdersRepository } from './orders.repository.js';
 
-const eventItems = async (tx: OrdersRepository, id: string) =>
-  (await tx.items([id])).map((i) => ({ product_id: Number(i.product_id), quantity: i.quantity }));
+const itemsOf = (items: OrderItemRow[]) =>
+  items.map((i) => ({ product_id: Number(i.product_id), quantity: i.quantity }));
 
 /** Why an order ends without a sale, and the event that makes the product service release (or restock). */
 export interface Release {
@@ -30,28 +30,33 @@ export async function releaseOrder(tx: OrdersRepository, id: string, release: Re
     user_id: row.user_id,
     reason: release.reason,
     refunded: release.refunded ?? false,
-    items: await eventItems(tx, id),
+    items: itemsOf(row.items),
   };
   await tx.addEvent({ type: release.type, aggregateId: id, data });
   return true;
 }
 
-/** PENDING/AWAITING_PAYMENT → PAID and `order.paid` (the product service commits the reservation). */
+/**
+ * PENDING/AWAITING_PAYMENT → PAID and `order.paid` (the product service commits the reservation),
+ * in `tx`'s transaction; false when the order was in neither state (or does not exist).
+ */
 export async function payOrder(
   tx: OrdersRepository,
-  order: OrderRow,
+  orderId: string,
   payment: { payment_id: string; amount: number; currency: string },
-): Promise<void> {
-  const paid = await tx.transition(order.id, ['AWAITING_PAYMENT', 'PENDING'], 'PAID', {
+): Promise<boolean> {
+  const paid = await tx.transition(orderId, ['AWAITING_PAYMENT', 'PENDING'], 'PAID', {
     paymentId: payment.payment_id,
   });
+  if (!paid) return false;
   const data: OrderPaidData = {
-    order_id: order.id,
-    user_id: order.user_id,
+    order_id: orderId,
+    user_id: paid.user_id,
     payment_id: payment.payment_id,
-    total: Number(paid?.total_amount ?? payment.amount),
-    currency: paid?.currency?.trim() ?? payment.currency,
-    items: await eventItems(tx, order.id),
+    total: Number(paid.total_amount ?? payment.amount),
+    currency: paid.currency?.trim() ?? payment.currency,
+    items: itemsOf(paid.items),
   };
-  await tx.addEvent({ type: ORDER_EVENT_TYPES.paid, aggregateId: order.id, data });
+  await tx.addEvent({ type: ORDER_EVENT_TYPES.paid, aggregateId: orderId, data });
+  return true;
 }

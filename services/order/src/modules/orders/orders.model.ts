@@ -62,7 +62,7 @@ export function toOrder(row: OrderRow, items: OrderItemRow[]): Order {
 
 /** Reads one order with its lines; 404 when it does not exist. */
 export async function loadOrder(repository: OrdersRepository, id: string): Promise<Order> {
-  const row = await repository.findById(id);
-  if (!row) throw orderNotFound();
-  return toOrder(row, await repository.items([id]));
+  const found = await repository.findWithItems(id);
+  if (!found) throw orderNotFound();
+  return toOrder(found.row, found.items);
 }

@@ -3,6 +3,14 @@ import { type NewEvent, Outbox } from '@shop/events';
 import { type Db, withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
 import { DB_SCHEMA } from '../../config.js';
+import {
+  findWithItems,
+  insertPending,
+  markPriced,
+  O,
+  setPaymentId,
+  transition,
+} from './orders.statements.js';
 
 export type OrderStatus =
   | 'PENDING'
@@ -72,20 +80,32 @@ export interface OrdersRepository {
   /** Inserts a PENDING order with its lines; undefined when (user, idempotency key) already exists. */
   insertPending(order: NewOrder): Promise<OrderRow | undefined>;
   findById(id: string, options?: { forUpdate?: boolean }): Promise<OrderRow | undefined>;
+  /** The order and its lines in one read; undefined when it does not exist. */
+  findWithItems(id: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
   findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined>;
   items(orderIds: string[]): Promise<OrderItemRow[]>;
   /** Keyset page of a user's orders, newest first. */
   listByUser(userId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<OrderRow[]>;
-  /** Stores the reserved prices and moves PENDING → AWAITING_PAYMENT; false when it was not PENDING. */
-  markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<boolean>;
-  setPaymentId(id: string, paymentId: string): Promise<void>;
-  /** Conditional transition: only from one of `from`; returns the updated row or undefined. */
+  /**
+   * Stores the reserved prices and moves PENDING → AWAITING_PAYMENT; returns the updated order, or
+   * undefined when it was not PENDING.
+   */
+  markPriced(id: string, lines: PricedLine[], total: number, currency: string): Promise<OrderRow | undefined>;
+  /**
+   * Records the payment of an order that has none yet; returns the order with its lines, or
+   * undefined when it had a payment id already.
+   */
+  setPaymentId(id: string, paymentId: string): Promise<{ row: OrderRow; items: OrderItemRow[] } | undefined>;
+  /**
+   * Conditional transition: only from one of `from`; returns the updated row with its lines (what
+   * the transition's event names), or undefined.
+   */
   transition(
     id: string,
     from: OrderStatus[],
     to: OrderStatus,
     extra?: { paymentId?: string; failureReason?: string },
-  ): Promise<OrderRow | undefined>;
+  ): Promise<(OrderRow & { items: OrderItemRow[] }) | undefined>;
   setFailureReason(id: string, reason: string): Promise<void>;
   /** Deletes an order that never reserved anything (rejected by the product service). */
   deletePending(id: string): Promise<void>;
@@ -96,9 +116,6 @@ export interface OrdersRepository {
   /** Runs `work` in one transaction (or in the current one, when this repository is bound to it). */
   transaction<T>(work: (tx: OrdersRepository) => Promise<T>): Promise<T>;
 }
-
-const O = `id, user_id, status, currency, total_amount, payment_method, payment_id, idempotency_key, request_hash,
-  failure_reason, expires_at, paid_at, cancelled_at, created_at, updated_at`;
 
 const outbox = new Outbox(DB_SCHEMA);
 
@@ -120,13 +137,13 @@ export function ordersRepositoryIn(tx: Db): OrdersRepository {
 function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
   const repo: OrdersRepository = {
     transaction: (work) => inTransaction((client) => work(client === db ? repo : ordersRepositoryIn(client))),
-    insertPending: (order) => inTransaction((client) => insertPending(client, order)),
+    insertPending: (order) => insertPending(db, order),
     findById: (id, options) => findById(db, id, options?.forUpdate ?? false),
+    findWithItems: (id) => findWithItems(db, id),
     findByIdempotencyKey: (userId, key) => findByIdempotencyKey(db, userId, key),
     items: (orderIds) => items(db, orderIds),
     listByUser: (userId, limit, after) => listByUser(db, userId, limit, after),
-    markPriced: (id, lines, total, currency) =>
-      inTransaction((client) => markPriced(client, id, lines, total, currency)),
+    markPriced: (id, lines, total, currency) => markPriced(db, id, lines, total, currency),
     setPaymentId: (id, paymentId) => setPaymentId(db, id, paymentId),
     transition: (id, from, to, extra) => transition(db, id, from, to, extra),
     setFailureReason: (id, reason) => setFailureReason(db, id, reason),
@@ -139,46 +156,32 @@ function bind(db: Db, inTransaction: InTransaction): OrdersRepository {
   return repo;
 }
 
-async function insertPending(db: Db, o: NewOrder): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `INSERT INTO orders.orders (id, user_id, status, payment_method, idempotency_key, request_hash, expires_at)
-     VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
-     ON CONFLICT (user_id, idempotency_key) DO NOTHING
-     RETURNING ${O}`,
-    [o.id, o.userId, o.paymentMethod, o.idempotencyKey, o.requestHash, o.expiresAt],
-  );
-  if (!rows[0]) return undefined;
-  await db.query(
-    `INSERT INTO orders.order_items (order_id, product_id, quantity)
-     SELECT $1, p, q FROM unnest($2::bigint[], $3::int[]) AS t(p, q)`,
-    [o.id, o.items.map((i) => i.product_id), o.items.map((i) => i.quantity)],
-  );
-  return rows[0];
-}
-
 async function findById(db: Db, id: string, forUpdate: boolean): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-    [id],
-  );
+  const { rows } = await db.query<OrderRow>({
+    name: forUpdate ? 'orders_by_id_for_update' : 'orders_by_id',
+    text: `SELECT ${O} FROM orders.orders WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    values: [id],
+  });
   return rows[0];
 }
 
 async function findByIdempotencyKey(db: Db, userId: string, key: string): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
-    [userId, key],
-  );
+  const { rows } = await db.query<OrderRow>({
+    name: 'orders_by_idempotency_key',
+    text: `SELECT ${O} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
+    values: [userId, key],
+  });
   return rows[0];
 }
 
 async function items(db: Db, orderIds: string[]): Promise<OrderItemRow[]> {
   if (orderIds.length === 0) return [];
-  const { rows } = await db.query<OrderItemRow>(
-    `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
+  const { rows } = await db.query<OrderItemRow>({
+    name: 'orders_items',
+    text: `SELECT order_id, product_id, quantity, unit_price, line_total, name, sku
        FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, product_id`,
-    [orderIds],
-  );
+    values: [orderIds],
+  });
   return rows;
 }
 
@@ -196,58 +199,6 @@ async function listByUser(
     after ? [userId, limit, after.createdAt, after.id] : [userId, limit],
   );
   return rows;
-}
-
-async function markPriced(
-  db: Db,
-  id: string,
-  lines: PricedLine[],
-  total: number,
-  currency: string,
-): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE orders.orders SET status = 'AWAITING_PAYMENT', total_amount = $2, currency = $3, updated_at = now()
-      WHERE id = $1 AND status = 'PENDING'`,
-    [id, total, currency],
-  );
-  if (res.rowCount !== 1) return false;
-  for (const l of lines) {
-    await db.query(
-      `UPDATE orders.order_items SET unit_price = $3, line_total = $4, name = $5, sku = $6, quantity = $7
-        WHERE order_id = $1 AND product_id = $2`,
-      [id, l.product_id, l.unit_price, l.line_total, l.name, l.sku, l.quantity],
-    );
-  }
-  return true;
-}
-
-async function setPaymentId(db: Db, id: string, paymentId: string): Promise<void> {
-  await db.query(
-    'UPDATE orders.orders SET payment_id = $2, updated_at = now() WHERE id = $1 AND payment_id IS NULL',
-    [id, paymentId],
-  );
-}
-
-async function transition(
-  db: Db,
-  id: string,
-  from: OrderStatus[],
-  to: OrderStatus,
-  extra: { paymentId?: string; failureReason?: string } = {},
-): Promise<OrderRow | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `UPDATE orders.orders
-        SET status = $3,
-            payment_id = COALESCE($4, payment_id),
-            failure_reason = COALESCE($5, failure_reason),
-            paid_at = CASE WHEN $3 = 'PAID' THEN now() ELSE paid_at END,
-            cancelled_at = CASE WHEN $3 IN ('CANCELLED', 'REFUNDED', 'EXPIRED') THEN now() ELSE cancelled_at END,
-            updated_at = now()
-      WHERE id = $1 AND status = ANY($2::text[])
-      RETURNING ${O}`,
-    [id, from, to, extra.paymentId ?? null, extra.failureReason ?? null],
-  );
-  return rows[0];
 }
 
 async function setFailureReason(db: Db, id: string, reason: string): Promise<void> {

@@ -27,13 +27,12 @@ export function createPaymentResults(deps: {
   const { payments, logger } = deps;
   return {
     async onPaymentSucceeded(data, tx) {
+      // The usual case in one statement: an unpaid order becomes PAID (its row locked until the
+      // consumer commits). Otherwise the order is in a state no payment moves it out of again.
+      if (await payOrder(tx, data.order_id, data)) return;
       const order = await tx.findById(data.order_id, { forUpdate: true });
       if (!order) {
         logger.warn({ order_id: data.order_id }, 'payment for an unknown order');
-        return;
-      }
-      if (order.status === 'AWAITING_PAYMENT' || order.status === 'PENDING') {
-        await payOrder(tx, order, data);
         return;
       }
       if (order.status === 'PAID' || order.status === 'REFUNDED') return;

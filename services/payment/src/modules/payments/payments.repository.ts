@@ -122,8 +122,11 @@ const P = `id, order_id, idempotency_key, request_hash, amount, currency, paymen
 const R =
   'id, payment_id, idempotency_key, request_hash, amount, currency, status, provider_ref, reason, created_at';
 
-async function one<T extends pg.QueryResultRow>(db: Db, sql: string, params: unknown[]) {
-  const { rows } = await db.query<T>(sql, params);
+/** A statement of the payment's hot path: named, so parsed and planned once per connection. */
+type Named = { name: string; text: string };
+
+async function one<T extends pg.QueryResultRow>(db: Db, sql: string | Named, values: unknown[]) {
+  const { rows } = await db.query<T>(typeof sql === 'string' ? { text: sql, values } : { ...sql, values });
   return rows[0];
 }
 
@@ -135,7 +138,10 @@ async function many<T extends pg.QueryResultRow>(db: Db, sql: string, params: un
 function findById(db: Db, id: string, forUpdate = false) {
   return one<PaymentRow>(
     db,
-    `SELECT ${P} FROM payments.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    {
+      name: forUpdate ? 'payments_by_id_for_update' : 'payments_by_id',
+      text: `SELECT ${P} FROM payments.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    },
     [id],
   );
 }
@@ -143,11 +149,14 @@ function findById(db: Db, id: string, forUpdate = false) {
 function insertProcessing(db: Db, p: NewPayment) {
   return one<PaymentRow>(
     db,
-    `INSERT INTO payments.payments
+    {
+      name: 'payments_insert_processing',
+      text: `INSERT INTO payments.payments
        (id, order_id, idempotency_key, request_hash, amount, currency, payment_method, status, provider)
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'processing', $8)
      ON CONFLICT DO NOTHING
      RETURNING ${P}`,
+    },
     [p.id, p.orderId, p.idempotencyKey, p.requestHash, p.amount, p.currency, p.paymentMethod, p.provider],
   );
 }
@@ -155,11 +164,14 @@ function insertProcessing(db: Db, p: NewPayment) {
 function applyOutcome(db: Db, id: string, outcome: PaymentOutcome) {
   return one<PaymentRow>(
     db,
-    `UPDATE payments.payments
+    {
+      name: 'payments_apply_outcome',
+      text: `UPDATE payments.payments
         SET status = $2, provider_ref = COALESCE($3, provider_ref), failure_code = $4, failure_message = $5,
             captured_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE captured_at END, updated_at = now()
       WHERE id = $1 AND status IN ('processing', 'pending')
       RETURNING ${P}`,
+    },
     [id, outcome.status, outcome.providerRef, outcome.failureCode ?? null, outcome.failureMessage ?? null],
   );
 }
@@ -258,7 +270,14 @@ export function createPaymentsRepository(pool: pg.Pool): PaymentsRepository {
     insertProcessing: (payment) => insertProcessing(pool, payment),
     findById: (id) => findById(pool, id),
     findByIdempotencyKey: (key) =>
-      one<PaymentRow>(pool, `SELECT ${P} FROM payments.payments WHERE idempotency_key = $1`, [key]),
+      one<PaymentRow>(
+        pool,
+        {
+          name: 'payments_by_idempotency_key',
+          text: `SELECT ${P} FROM payments.payments WHERE idempotency_key = $1`,
+        },
+        [key],
+      ),
     listByOrder: (orderId) =>
       many<PaymentRow>(pool, `SELECT ${P} FROM payments.payments WHERE order_id = $1 ORDER BY created_at`, [
         orderId,

@@ -61,14 +61,15 @@ async function findByReference(db: Db, kind: 'charge' | 'refund', reference: str
 }
 
 async function insertOrGet(db: Db, row: NewSandboxTransaction): Promise<SandboxRow> {
-  const inserted = await db.query<SandboxRow>(
-    `INSERT INTO payments.sandbox_transactions
+  const inserted = await db.query<SandboxRow>({
+    name: 'sandbox_insert',
+    text: `INSERT INTO payments.sandbox_transactions
        (id, kind, reference, charge_id, amount, currency, status, payment_method, failure_code,
         webhook_pending, webhook_event_id, next_webhook_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (kind, reference) DO NOTHING
      RETURNING ${COLUMNS}`,
-    [
+    values: [
       row.id,
       row.kind,
       row.reference,
@@ -82,7 +83,7 @@ async function insertOrGet(db: Db, row: NewSandboxTransaction): Promise<SandboxR
       row.webhookEventId ?? null,
       row.webhookAt ?? null,
     ],
-  );
+  });
   if (inserted.rows[0]) return inserted.rows[0];
   const existing = await findByReference(db, row.kind, row.reference);
   if (!existing) throw new Error(`sandbox transaction ${row.reference} vanished`);

@@ -1,9 +1,11 @@
 // The SQL steps the inventory repository composes into its transactions: reading a reservation,
-// returning stock, and the steps of a reservation (claim the order id, lock, check, take the stock).
+// returning stock, and why a reservation is rejected (the reservation itself: inventory.reserve.ts).
 import type pg from 'pg';
 import type { Rejection, RequestedLine, Reservation, ReservationStatus } from './inventory.repository.js';
+import type { LockedProduct } from './inventory.reserve.js';
 
-interface ReservationRow {
+/** A reservation head with its lines (as JSON) — what every read of a reservation returns. */
+export interface ReservationRow {
   order_id: string;
   status: ReservationStatus;
   currency: string;
@@ -11,42 +13,17 @@ interface ReservationRow {
   expires_at: Date;
   created_at: Date;
   updated_at: Date;
+  lines: Array<{
+    product_id: number | string;
+    sku: string;
+    name: string;
+    quantity: number;
+    unit_price: number | string;
+    currency: string;
+  }> | null;
 }
 
-interface LineRow {
-  product_id: string;
-  sku: string;
-  name: string;
-  quantity: number;
-  unit_price: string;
-  currency: string;
-}
-
-interface LockedProduct {
-  id: string;
-  price_amount: string;
-  currency: string;
-  stock: number;
-  status: string;
-}
-
-export async function loadReservation(
-  client: pg.Pool | pg.PoolClient,
-  orderId: string,
-): Promise<Reservation | undefined> {
-  const head = await client.query<ReservationRow>(
-    `SELECT order_id, status, currency, total_amount, expires_at, created_at, updated_at
-     FROM catalog.reservations WHERE order_id = $1`,
-    [orderId],
-  );
-  const row = head.rows[0];
-  if (!row) return undefined;
-  const lines = await client.query<LineRow>(
-    `SELECT ri.product_id, p.sku, p.name, ri.quantity, ri.unit_price, ri.currency
-     FROM catalog.reservation_items ri JOIN catalog.products p ON p.id = ri.product_id
-     WHERE ri.order_id = $1 ORDER BY ri.product_id`,
-    [orderId],
-  );
+export function toReservation(row: ReservationRow): Reservation {
   return {
     order_id: row.order_id,
     status: row.status,
@@ -55,7 +32,7 @@ export async function loadReservation(
     expires_at: row.expires_at.toISOString(),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
-    items: lines.rows.map((l) => ({
+    items: (row.lines ?? []).map((l) => ({
       product_id: Number(l.product_id),
       sku: l.sku,
       name: l.name,
@@ -67,42 +44,78 @@ export async function loadReservation(
   };
 }
 
-/** Gives the stock of these reservations back, locking product rows in id order. */
+/** The lines of reservation `r` as a JSON array, by product id (a column of the statements below). */
+const LINES_OF_R = `(SELECT json_agg(json_build_object('product_id', ri.product_id, 'sku', p.sku, 'name', p.name,
+          'quantity', ri.quantity, 'unit_price', ri.unit_price, 'currency', ri.currency) ORDER BY ri.product_id)
+     FROM catalog.reservation_items ri JOIN catalog.products p ON p.id = ri.product_id
+    WHERE ri.order_id = r.order_id) AS lines`;
+
+const HEAD_OF_R =
+  'r.order_id, r.status, r.currency, r.total_amount, r.expires_at, r.created_at, r.updated_at';
+
+/** A reservation with its lines in one round trip. */
+export async function loadReservation(
+  client: pg.Pool | pg.PoolClient,
+  orderId: string,
+): Promise<Reservation | undefined> {
+  const { rows } = await client.query<ReservationRow>({
+    name: 'inventory_reservation',
+    text: `SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM catalog.reservations r WHERE r.order_id = $1`,
+    values: [orderId],
+  });
+  return rows[0] && toReservation(rows[0]);
+}
+
+/** Locks a reservation row for a state change; undefined when the order has none. */
+export async function lockReservation(
+  client: pg.PoolClient,
+  orderId: string,
+): Promise<{ status: ReservationStatus; expires_at: Date } | undefined> {
+  const { rows } = await client.query<{ status: ReservationStatus; expires_at: Date }>({
+    name: 'inventory_lock_reservation',
+    text: 'SELECT status, expires_at FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
+    values: [orderId],
+  });
+  return rows[0];
+}
+
+/** Records the new state of a (locked) reservation and returns it with its lines, in one round trip. */
+export async function setStatus(
+  client: pg.PoolClient,
+  orderId: string,
+  status: ReservationStatus,
+): Promise<Reservation> {
+  const { rows } = await client.query<ReservationRow>({
+    name: 'inventory_set_status',
+    text: `WITH r AS (
+             UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1
+             RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
+           SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM r`,
+    values: [orderId, status],
+  });
+  return toReservation(rows[0]!);
+}
+
+/**
+ * Gives the stock of these reservations back in one statement, locking the product rows in id order
+ * first (as the reservation does), so concurrent movements of overlapping products queue.
+ */
 export async function restock(client: pg.PoolClient, orderIds: string[]): Promise<number[]> {
-  const locked = await client.query<{ id: string }>(
-    `SELECT id FROM catalog.products
-     WHERE id IN (SELECT product_id FROM catalog.reservation_items WHERE order_id = ANY($1::text[]))
-     ORDER BY id FOR UPDATE`,
-    [orderIds],
-  );
-  await client.query(
-    `UPDATE catalog.products p SET stock = p.stock + r.quantity, version = p.version + 1, updated_at = now()
-     FROM (SELECT product_id, sum(quantity)::integer AS quantity FROM catalog.reservation_items
-           WHERE order_id = ANY($1::text[]) GROUP BY product_id) r
-     WHERE p.id = r.product_id`,
-    [orderIds],
-  );
-  return locked.rows.map((r) => Number(r.id));
-}
-
-/** Inserts the reservation head; false when the order id already has one (the caller replays it). */
-export async function claimOrder(client: pg.PoolClient, orderId: string, expiresAt: Date): Promise<boolean> {
-  const claimed = await client.query(
-    `INSERT INTO catalog.reservations (order_id, status, currency, total_amount, expires_at)
-     VALUES ($1, 'RESERVED', 'XXX', 0, $2) ON CONFLICT (order_id) DO NOTHING`,
-    [orderId, expiresAt],
-  );
-  return claimed.rowCount !== 0;
-}
-
-/** Row locks in id order: concurrent reservations of overlapping products queue instead of deadlocking. */
-export async function lockProducts(client: pg.PoolClient, lines: RequestedLine[]): Promise<LockedProduct[]> {
-  const products = await client.query<LockedProduct>(
-    `SELECT id, price_amount, currency, stock, status FROM catalog.products
-     WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL ORDER BY id FOR UPDATE`,
-    [lines.map((l) => l.productId)],
-  );
-  return products.rows;
+  const { rows } = await client.query<{ id: string }>({
+    name: 'inventory_restock',
+    text: `WITH back AS (
+             SELECT product_id, sum(quantity)::integer AS quantity FROM catalog.reservation_items
+              WHERE order_id = ANY($1::text[]) GROUP BY product_id
+           ), locked AS (
+             SELECT id FROM catalog.products WHERE id IN (SELECT product_id FROM back) ORDER BY id FOR UPDATE
+           )
+           UPDATE catalog.products p SET stock = p.stock + b.quantity, version = p.version + 1, updated_at = now()
+             FROM back b JOIN locked l ON l.id = b.product_id
+            WHERE p.id = b.product_id
+           RETURNING p.id`,
+    values: [orderIds],
+  });
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
 /** Why `lines` cannot be reserved from the locked `products`, or undefined when they can. */
@@ -129,35 +142,4 @@ export function rejectionOf(lines: RequestedLine[], products: LockedProduct[]): 
     rejection.insufficient.length ||
     rejection.currencies.length;
   return rejected ? rejection : undefined;
-}
-
-/** Takes the stock of the (locked, checked) lines and records them with their prices and the total. */
-export async function takeStock(
-  client: pg.PoolClient,
-  orderId: string,
-  lines: RequestedLine[],
-): Promise<void> {
-  const ids = lines.map((l) => l.productId);
-  const quantities = lines.map((l) => l.quantity);
-  // The WHERE clause and the CHECK (stock >= 0) are the last line of defence against overselling.
-  const taken = await client.query(
-    `UPDATE catalog.products p SET stock = p.stock - v.quantity, version = p.version + 1, updated_at = now()
-     FROM unnest($1::bigint[], $2::integer[]) AS v(id, quantity)
-     WHERE p.id = v.id AND p.stock >= v.quantity`,
-    [ids, quantities],
-  );
-  if (taken.rowCount !== lines.length) throw new Error('stock changed under a row lock');
-  await client.query(
-    `INSERT INTO catalog.reservation_items (order_id, product_id, quantity, unit_price, currency)
-     SELECT $1, v.id, v.quantity, p.price_amount, p.currency
-     FROM unnest($2::bigint[], $3::integer[]) AS v(id, quantity) JOIN catalog.products p ON p.id = v.id`,
-    [orderId, ids, quantities],
-  );
-  await client.query(
-    `UPDATE catalog.reservations r SET currency = t.currency, total_amount = t.total
-     FROM (SELECT min(currency) AS currency, sum(unit_price * quantity) AS total
-           FROM catalog.reservation_items WHERE order_id = $1) t
-     WHERE r.order_id = $1`,
-    [orderId],
-  );
 }

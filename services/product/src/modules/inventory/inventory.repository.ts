@@ -1,13 +1,7 @@
 import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import {
-  claimOrder,
-  loadReservation,
-  lockProducts,
-  rejectionOf,
-  restock,
-  takeStock,
-} from './inventory.queries.js';
+import { loadReservation, lockReservation, rejectionOf, restock, setStatus } from './inventory.queries.js';
+import { reserveLines } from './inventory.reserve.js';
 
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'RETURNED';
 
@@ -61,6 +55,20 @@ export type TransitionOutcome =
 const inTransaction = <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>) =>
   withTransaction(pool, work, { retries: 2 });
 
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/** Runs one statement again (twice at most) when PostgreSQL aborted it under contention. */
+async function retryingAborts<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await statement();
+    } catch (err) {
+      if (attempt < 2 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+      throw err;
+    }
+  }
+}
+
 interface LockedReservation {
   status: ReservationStatus;
   expires_at: Date;
@@ -82,20 +90,12 @@ function transition(
   decide: (row: LockedReservation) => Step | undefined,
 ): Promise<TransitionOutcome> {
   return inTransaction<TransitionOutcome>(pool, async (client) => {
-    const locked = await client.query<LockedReservation>(
-      'SELECT status, expires_at FROM catalog.reservations WHERE order_id = $1 FOR UPDATE',
-      [orderId],
-    );
-    const row = locked.rows[0];
+    const row = await lockReservation(client, orderId);
     if (!row) return { kind: 'missing' };
     const step = decide(row);
     if (!step) return { kind: 'unchanged', reservation: (await loadReservation(client, orderId))! };
     const productIds = step.restock ? await restock(client, [orderId]) : [];
-    await client.query(
-      'UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1',
-      [orderId, step.status],
-    );
-    return { kind: 'changed', reservation: (await loadReservation(client, orderId))!, productIds };
+    return { kind: 'changed', reservation: await setStatus(client, orderId, step.status), productIds };
   });
 }
 
@@ -117,21 +117,20 @@ export function createInventoryRepository(pool: pg.Pool): InventoryRepository {
   return {
     find: (orderId) => loadReservation(pool, orderId),
 
-    reserve(orderId, lines, expiresAt) {
-      return inTransaction<ReserveOutcome>(pool, async (client) => {
-        // Claims the order id first: a concurrent duplicate waits here until this transaction ends,
-        // then sees the row (or, after a rollback, claims it itself).
-        if (!(await claimOrder(client, orderId, expiresAt))) {
-          return { kind: 'existing', reservation: (await loadReservation(client, orderId))! };
-        }
-        const rejection = rejectionOf(lines, await lockProducts(client, lines));
-        if (rejection) throw new RejectedReservation(rejection);
-        await takeStock(client, orderId, lines);
-        return { kind: 'created', reservation: (await loadReservation(client, orderId))! };
-      }).catch((err: unknown) => {
-        if (err instanceof RejectedReservation) return { kind: 'rejected', rejection: err.rejection };
-        throw err;
-      });
+    async reserve(orderId, lines, expiresAt) {
+      // One statement (inventory.reserve.ts): a reservation is one round trip and its row locks
+      // last only as long as the statement. A statement that wrote nothing is a replay (the order
+      // id has a reservation) or a rejection, told apart by reading the reservation.
+      for (let attempt = 0; ; attempt += 1) {
+        const result = await retryingAborts(() => reserveLines(pool, orderId, lines, expiresAt));
+        if (result.claimed) return { kind: 'created', reservation: result.reservation };
+        const existing = await loadReservation(pool, orderId);
+        if (existing) return { kind: 'existing', reservation: existing };
+        const rejection = result.ok ? undefined : rejectionOf(lines, result.products);
+        if (rejection) return { kind: 'rejected', rejection };
+        // Not claimed, yet no reservation and nothing to reject: it vanished meanwhile; try again.
+        if (attempt >= 2) throw new Error(`reservation of order ${orderId} neither made nor found`);
+      }
     },
 
     commit: (orderId, now) =>
@@ -173,10 +172,4 @@ export function createInventoryRepository(pool: pg.Pool): InventoryRepository {
       });
     },
   };
-}
-
-class RejectedReservation extends Error {
-  constructor(readonly rejection: Rejection) {
-    super('reservation rejected');
-  }
 }
