@@ -2,7 +2,8 @@
 // services reach PostgreSQL through PgBouncer in transaction mode, every render must switch it off
 // (OUTBOX_LISTEN=false: the relay polls), or LISTEN would land on pooled server connections.
 import { describe, expect, it } from 'vitest';
-import { deployableRenders, type K8sObject } from './support/context.js';
+import { deployableRenders } from './support/context.js';
+import type { K8sObject } from './support/renders.js';
 
 describe('OUTBOX_LISTEN follows the connection path', () => {
   it.each(deployableRenders().map((r) => [r.id, r] as const))(
