@@ -43,6 +43,11 @@ export interface StreamConsumerOptions {
   streams: string[];
   handlers: Record<string, EventHandler>;
   batchSize?: number;
+  /**
+   * Messages of one read handled at the same time (default 8). Messages of the same aggregate (same
+   * stream and `aggregate_id`) are always handled one after another, in stream order.
+   */
+  concurrency?: number;
   /** XREADGROUP BLOCK time; also bounds how long stop() waits for the read to return. */
   blockMs?: number;
   /** A pending message idle this long is reclaimed from its (dead or failing) consumer. */
@@ -86,6 +91,7 @@ export class StreamConsumer {
   constructor(options: StreamConsumerOptions) {
     this.o = {
       batchSize: 20,
+      concurrency: 8,
       blockMs: 1000,
       claimIdleMs: 30_000,
       reclaimIntervalMs: 5_000,
@@ -202,13 +208,31 @@ export class StreamConsumer {
         throw err;
       })) as unknown;
     if (!res) return 0;
+    // One lane per aggregate keeps each aggregate's events in stream order; lanes run side by side,
+    // so one slow handler no longer holds up the events of every other order.
+    const lanes = new Map<string, Array<[string, string, string[]]>>();
     let n = 0;
     for (const [key, messages] of streamsReply(res)) {
       for (const [id, fields] of messages) {
         n++;
-        await this.handleMessage(key, id, fields, signal);
+        const lane = `${key}\u0000${aggregateOf(fields) ?? id}`;
+        const queue = lanes.get(lane);
+        if (queue) queue.push([key, id, fields]);
+        else lanes.set(lane, [[key, id, fields]]);
       }
     }
+    const pending = [...lanes.values()];
+    const worker = async () => {
+      for (let lane = pending.shift(); lane; lane = pending.shift())
+        for (const [key, id, fields] of lane) await this.handleMessage(key, id, fields, signal);
+    };
+    // Every lane finishes (or stops at its failing message) before the next read; then the first
+    // failure, if any, goes to the loop's outage handling as it did one message at a time.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(this.o.concurrency, pending.length) }, worker),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return n;
   }
 
@@ -395,4 +419,14 @@ function streamsReply(res: unknown): [string, [string, string[]][]][] {
 function fieldValue(fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
+}
+
+/** `aggregate_id` of a message's envelope, or undefined when it cannot be read (handled alone). */
+function aggregateOf(fields: string[]): string | undefined {
+  try {
+    const id = (JSON.parse(fieldValue(fields, 'event') ?? '') as { aggregate_id?: unknown }).aggregate_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

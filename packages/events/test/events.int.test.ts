@@ -344,3 +344,60 @@ describe('stream consumer', () => {
     expect(await effects()).toEqual(['order.paid']);
   });
 });
+
+describe('stream consumer lanes', () => {
+  /** A handler that tracks how many run at once and in which order the given aggregate's events end. */
+  function tracked(delayOf: (seq: number) => number) {
+    const state = { inFlight: 0, most: 0, done: [] as string[] };
+    const handler = async (e: EventEnvelope, tx: pg.PoolClient) => {
+      state.inFlight++;
+      state.most = Math.max(state.most, state.inFlight);
+      await sleep(delayOf(Number(e.data.seq)));
+      await recordEffect(e, tx);
+      state.done.push(`${e.aggregate_id}#${e.data.seq}`);
+      state.inFlight--;
+    };
+    return { state, handler };
+  }
+
+  it('handles the events of different aggregates side by side', async () => {
+    for (const agg of ['a', 'b', 'c', 'd']) await fixture.enqueueCommitted('order.paid', { seq: 0 }, agg);
+    await relayOnce();
+    const { state, handler } = tracked(() => 100);
+    const c = consumer({ 'order.paid': handler });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(4);
+    await c.stop();
+    expect(state.most).toBe(4);
+    expect(await effects()).toHaveLength(4);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it('keeps the events of one aggregate in stream order, one at a time, beside other aggregates', async () => {
+    for (let seq = 0; seq < 4; seq++) {
+      await fixture.enqueueCommitted('order.paid', { seq }, 'same');
+      await fixture.enqueueCommitted('order.paid', { seq }, `other-${seq}`);
+    }
+    await relayOnce();
+    // Earlier events take longer: run side by side, they would finish in reverse order.
+    const { state, handler } = tracked((seq) => 80 - 20 * seq);
+    const c = consumer({ 'order.paid': handler });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(8);
+    await c.stop();
+    expect(state.done.filter((d) => d.startsWith('same#'))).toEqual(['same#0', 'same#1', 'same#2', 'same#3']);
+    expect(state.most).toBeGreaterThan(1);
+    expect(await effects()).toHaveLength(8);
+  });
+
+  it('handles one message at a time with concurrency 1', async () => {
+    for (const agg of ['a', 'b', 'c']) await fixture.enqueueCommitted('order.paid', { seq: 0 }, agg);
+    await relayOnce();
+    const { state, handler } = tracked(() => 30);
+    const c = consumer({ 'order.paid': handler }, { concurrency: 1 });
+    await c.ensureGroups();
+    expect(await c.pollOnce()).toBe(3);
+    await c.stop();
+    expect(state.most).toBe(1);
+  });
+});

@@ -26,11 +26,11 @@ export function eventsFixture(pool: pg.Pool, schema: string) {
   const outbox = new Outbox(schema);
   return {
     /** An event on stream `orders`, committed in its own transaction as a producer would. */
-    async enqueueCommitted(type: string, data: Record<string, unknown> = {}) {
+    async enqueueCommitted(type: string, data: Record<string, unknown> = {}, aggregateId = 'agg-1') {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const envelope = await outbox.enqueue(client, { stream: 'orders', type, aggregateId: 'agg-1', data });
+        const envelope = await outbox.enqueue(client, { stream: 'orders', type, aggregateId, data });
         await client.query('COMMIT');
         return envelope;
       } finally {
