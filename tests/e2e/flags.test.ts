@@ -118,6 +118,16 @@ describe('runtime fault flags on the running services', () => {
     );
 
     await flip('payment', { paymentFailure: 0 });
+    // The failures may have opened the order service's breaker for payment: it lets one trial call
+    // through after CIRCUIT_BREAKER_RESET_MS (1 s here) and closes when it succeeds. Recovery is that
+    // first checkout succeeding; from then on every checkout does.
+    await eventually(
+      async () => ((await placeOrder()).status === 201 ? true : undefined),
+      'a checkout to succeed after paymentFailure is off',
+      20_000,
+      300,
+    );
+    expect(await metricsOf('order')).toMatch(/^http_client_circuit_state\{upstream="payment"[^}]*\} 0$/m);
     const healthy = await load({ mix: { checkout: 1 }, retry: { attempts: 0 } });
     expect(healthy.totals.errors, JSON.stringify(healthy.errorSamples)).toBe(0);
     expect(healthy.ordersByStatus.PAID).toBeGreaterThan(0);
