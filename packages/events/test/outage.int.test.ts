@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EventsLogger, OutboxRelay, StreamConsumer, streamKey } from '../src/index.js';
-import { createEventsTestEnvironment, eventsFixture } from './support.js';
+import { createEventsTestEnvironment, eventsFixture, recordingLogger } from './support.js';
 
 const SCHEMA = 'evoutage';
 let env: TestEnvironment;
@@ -61,21 +61,6 @@ afterEach(async () => {
   await pgProxy.start();
   await redisProxy.start();
 });
-
-function recordingLogger(): EventsLogger & { messages(level?: string): string[] } {
-  const lines: { level: string; msg: string }[] = [];
-  const at =
-    (level: string) =>
-    (_obj: object, msg = '') =>
-      lines.push({ level, msg });
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    messages: (level) => lines.filter((l) => !level || l.level === level).map((l) => l.msg),
-  };
-}
 
 const enqueue = (type: string) => fixture.enqueueCommitted(type);
 

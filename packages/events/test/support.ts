@@ -3,7 +3,7 @@
 import type { EventEnvelope } from '@shop/contracts';
 import { createTestEnvironment, type TestEnvironment } from '@shop/testing';
 import pg from 'pg';
-import { eventTablesSql, Outbox } from '../src/index.js';
+import { type EventsLogger, eventTablesSql, Outbox } from '../src/index.js';
 
 /** A test environment whose database has `<schema>.outbox`, `processed_events` and `effects`. */
 export function createEventsTestEnvironment(label: string, schema: string): Promise<TestEnvironment> {
@@ -50,5 +50,21 @@ export function eventsFixture(pool: pg.Pool, schema: string) {
     async reset() {
       await pool.query(`TRUNCATE ${schema}.outbox, ${schema}.processed_events, ${schema}.effects`);
     },
+  };
+}
+
+/** A logger that keeps its lines, so a test can check what an outage logged (and how often). */
+export function recordingLogger(): EventsLogger & { messages(level?: string): string[] } {
+  const lines: { level: string; msg: string }[] = [];
+  const at =
+    (level: string) =>
+    (_obj: object, msg = '') =>
+      lines.push({ level, msg });
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    messages: (level) => lines.filter((l) => !level || l.level === level).map((l) => l.msg),
   };
 }

@@ -5,8 +5,8 @@ import { eventually, type TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type EventsLogger, Outbox, OutboxRelay, outboxChannel, streamKey } from '../src/index.js';
-import { createEventsTestEnvironment, eventsFixture } from './support.js';
+import { Outbox, OutboxRelay, outboxChannel, streamKey } from '../src/index.js';
+import { createEventsTestEnvironment, eventsFixture, recordingLogger } from './support.js';
 
 const SCHEMA = 'evwake';
 /** Far beyond every bound below: anything published within them was woken, not polled. */
@@ -45,21 +45,6 @@ afterEach(async () => {
   await relay?.stop();
   relay = undefined;
 });
-
-function recordingLogger(): EventsLogger & { messages(level?: string): string[] } {
-  const lines: { level: string; msg: string }[] = [];
-  const at =
-    (level: string) =>
-    (_obj: object, msg = '') =>
-      lines.push({ level, msg });
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    messages: (level) => lines.filter((l) => !level || l.level === level).map((l) => l.msg),
-  };
-}
 
 /** A started relay polling every 10 s, counting its rounds; resolves once it LISTENs and went idle. */
 async function startRelay(extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
