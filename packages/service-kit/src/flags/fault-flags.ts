@@ -1,4 +1,4 @@
-import { type Client, OpenFeature } from '@openfeature/server-sdk';
+import { type Client, OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import type { MetricsFactory } from '../core/metrics.js';
 import { FlagdFileProvider, type FlagdFileProviderOptions } from './flagd-file.provider.js';
 
@@ -71,13 +71,33 @@ export function createFaultFlags(options: FaultFlagsOptions): FaultFlags {
   const client = OpenFeature.getClient(options.domain);
   const random = options.random ?? Math.random;
 
-  const get = async <K extends FaultFlagKey>(key: K): Promise<FaultFlagValue<K>> => {
+  const evaluate = async <K extends FaultFlagKey>(key: K): Promise<FaultFlagValue<K>> => {
     const kind = FAULT_FLAGS[key];
     if (kind === 'boolean') return (await client.getBooleanValue(key, false)) as FaultFlagValue<K>;
     return clamp(
       await client.getNumberValue(key, 0),
       LIMITS[kind as keyof typeof LIMITS],
     ) as FaultFlagValue<K>;
+  };
+  // Flags are read on hot paths (every catalog request asks for `memoryLeak`), and an OpenFeature
+  // evaluation of a flag the file does not define builds and catches an error each time. The file
+  // provider has no targeting (a flag's value depends on the file alone), so each value is
+  // evaluated once and kept until the file's flags change (the provider's generation) or another
+  // provider is set for the domain.
+  const cache = new Map<FaultFlagKey, Promise<unknown>>();
+  let generation = provider.generation;
+  client.addHandler(ProviderEvents.Ready, () => cache.clear());
+  const get = <K extends FaultFlagKey>(key: K): Promise<FaultFlagValue<K>> => {
+    if (generation !== provider.generation) {
+      cache.clear();
+      generation = provider.generation;
+    }
+    let value = cache.get(key);
+    if (!value) {
+      value = evaluate(key);
+      cache.set(key, value);
+    }
+    return value as Promise<FaultFlagValue<K>>;
   };
 
   if (options.metrics) {

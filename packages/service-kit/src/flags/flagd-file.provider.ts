@@ -90,6 +90,8 @@ export class FlagdFileProvider implements Provider {
   readonly runsOn = 'server' as const;
   readonly events = new OpenFeatureEventEmitter();
   private flags = new Map<string, FlagdFlag>();
+  /** Goes up whenever a flag definition changes: lets readers cache values between changes. */
+  generation = 0;
   private lastText: string | undefined;
   private missingLogged = false;
   private watcher: FSWatcher | undefined;
@@ -181,6 +183,7 @@ export class FlagdFileProvider implements Provider {
     const keys = new Set([...this.flags.keys(), ...next.keys()]);
     const changed = [...keys].filter((k) => !sameFlag(this.flags.get(k), next.get(k)));
     this.flags = next;
+    if (changed.length > 0) this.generation++;
     if (changed.length > 0) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed });
     return changed;
   }
