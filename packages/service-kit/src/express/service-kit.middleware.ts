@@ -7,6 +7,7 @@ import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { DomainError } from '../errors/domain-errors.js';
 import { KitErrorCodes } from '../errors/problem-details.js';
+import { setTraceRoute } from '../telemetry/route.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -71,6 +72,7 @@ export function mountServiceKit(app: Express, kit: ServiceKit, options: MountSer
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = expressRouteTemplate(req);
+      if (route !== undefined) setTraceRoute(route);
       kit.httpMetrics.observe(req.method, route, res.statusCode, seconds);
       if (route === undefined || !probeHandlers[route]) {
         // The same fields as the fastify adapter's line (`RequestLogLine`).

@@ -6,6 +6,7 @@ import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { installRequestLogController } from './request-log.js';
+import { setTraceRoute } from '../telemetry/route.js';
 import { validateResponses } from './response-validation.js';
 
 export interface ServiceKitPluginOptions {
@@ -50,9 +51,12 @@ async function serviceKit(
   // Infinity from `1e400` passes ajv; answered here for every route as 400 instead of a database 500.
   app.addHook('preHandler', rejectNonFiniteNumbers);
   // First hook of every request, before the body is parsed: an instance that is stopping does no new work.
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) setTraceRoute(request.routeOptions.url ?? '');
     const draining = drainingReply(kit, request.url);
-    if (draining) return sendAfterBody(request, reply, draining);
+    // Answered here: the request goes no further (fastify's early reply from a callback hook).
+    if (draining) void sendAfterBody(request, reply, draining);
+    else done();
   });
   for (const [path, handler] of Object.entries(probeHandlers)) {
     // Probes are hit every few seconds; keep them out of the request log.

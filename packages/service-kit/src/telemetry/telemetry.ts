@@ -37,8 +37,10 @@ const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  * Starts tracing configured by the standard OTEL_* variables: the trace SDK alone (no metrics or logs
  * SDK: metrics are scraped from /metrics by prom-client and logs go to stdout), one OTLP/HTTP exporter
  * (`http/protobuf`, or `http/json` by OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL; `OTEL_TRACES_EXPORTER=none`
- * exports nothing), W3C trace context + baggage, and the http, fastify, express, pg, ioredis, undici and
- * grpc (@grpc/grpc-js, the user service's internal API) instrumentations. Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default);
+ * exports nothing), W3C trace context + baggage, and the http, pg, ioredis, undici and grpc (@grpc/grpc-js,
+ * the user service's internal API) instrumentations. The fastify and express instrumentations are not
+ * loaded: their span per hook and middleware cost more than the rest of the tracing together; the kit's
+ * adapters put the route template on the http server span instead (`setTraceRoute`). Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default);
  * the server span of a dropped request that fails (5xx, status ERROR) or lasts `TRACE_SLOW_MS` (1000) is
  * exported anyway (see keepServerSpansRecorded, KeptSpanProcessor; `TRACE_KEEP_ERRORS_AND_SLOW=false` turns it off).
  * Loading only this instead of the NodeSDK (every exporter, metrics and logs SDKs) halves the start-up.
@@ -137,10 +139,8 @@ export async function startTelemetry(
 }
 
 async function loadInstrumentations(): Promise<Instrumentation[]> {
-  const [http, fastify, express, pg, ioredis, undici, grpc] = await Promise.all([
+  const [http, pg, ioredis, undici, grpc] = await Promise.all([
     import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-fastify'),
-    import('@opentelemetry/instrumentation-express'),
     import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-ioredis'),
     import('@opentelemetry/instrumentation-undici'),
@@ -153,8 +153,6 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
       // Probes and scrapes are neither traced nor counted: no span, no context work.
       ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
     }),
-    new fastify.FastifyInstrumentation({ enabled }),
-    new express.ExpressInstrumentation({ enabled }),
     new pg.PgInstrumentation({ enabled, requireParentSpan: true }),
     new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
     // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
