@@ -142,3 +142,39 @@ describe.each(['fastify', 'express'] as const)('a stopping instance (%s adapter)
     await new Promise((resolve) => side.close(resolve));
   });
 });
+
+describe('liveness before the framework (kit.listen)', () => {
+  it('answers GET and HEAD /healthz itself (not counted, as probes never are) and passes everything else on', async () => {
+    const { kit } = inProcessKit();
+    const seen: string[] = [];
+    // A "framework" that answers everything 418: any 200 on /healthz comes from the kit.
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(418).end();
+    });
+    await kit.listen(server, 0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const live = await httpRequest(`${url}/healthz`);
+    expect(live.status).toBe(200);
+    expect(live.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(live.body)).toEqual({ status: 'ok', uptimeSeconds: expect.any(Number) });
+    const head = await httpRequest(`${url}/healthz`, { method: 'HEAD' });
+    expect([head.status, head.body]).toEqual([200, '']);
+    expect(seen).toEqual([]);
+
+    for (const [method, path] of [
+      ['GET', '/healthz?verbose=1'],
+      ['POST', '/healthz'],
+      ['GET', '/healthz/'],
+      ['GET', '/items/1'],
+    ] as const) {
+      expect((await httpRequest(`${url}${path}`, { method })).status).toBe(418);
+    }
+    expect(seen).toEqual(['GET /healthz?verbose=1', 'POST /healthz', 'GET /healthz/', 'GET /items/1']);
+
+    const counted = parseMetrics(await kit.registry.metrics()).filter((s) => s.name === 'http_requests_total');
+    expect(counted).toEqual([]);
+    await kit.shutdown('test');
+  });
+});

@@ -1,3 +1,5 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ServerDrain } from './server-drain.js';
 import type { ServiceKit } from './service-kit.js';
 
 /** A framework-neutral answer the adapters write out unchanged. */
@@ -35,3 +37,31 @@ export const probeHandlers: Record<string, (kit: ServiceKit) => ProbeResponse | 
   '/readyz': readinessResponse,
   '/metrics': metricsResponse,
 };
+
+/**
+ * Answers `GET`/`HEAD /healthz` on `server` before the framework sees the request: liveness only
+ * says that the event loop turns, so nothing of the framework's per-request work (routing, hooks,
+ * request logger, serializer) has anything to add, and a probe path as cheap as plain `node:http`
+ * stays cheap when the kubelet, compose and load balancers all poll it. Everything else — including
+ * `/healthz?…`, other methods, `/readyz` and `/metrics` — goes to the framework's listeners as
+ * before; the request is still tracked for draining (and, as on the framework's route, probes are not
+ * counted in the request metrics nor logged). Replaces the server's `request` listeners with
+ * one dispatcher, so call it once, after the framework attached its handler.
+ */
+export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'track'>): void {
+  const framework = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    drain.track(req, res);
+    if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const out = livenessResponse();
+      res.writeHead(out.status, {
+        'content-type': out.contentType,
+        'content-length': Buffer.byteLength(out.body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : out.body);
+      return;
+    }
+    for (const listener of framework) listener.call(server, req, res);
+  });
+}

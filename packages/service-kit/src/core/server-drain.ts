@@ -19,7 +19,11 @@ export class ServerDrain {
   private announced = false;
   private closed: Promise<void> | undefined;
 
-  constructor(private readonly server: Server) {
+  /** `dispatch: true` when the caller passes every request to `track` itself (see `kit.listen`). */
+  constructor(
+    private readonly server: Server,
+    options: { dispatch?: boolean } = {},
+  ) {
     server.on('connection', (socket: Socket) => {
       if (this.draining) {
         // A connection accepted in the instant before close() took effect: nothing is in flight on it.
@@ -29,15 +33,18 @@ export class ServerDrain {
       this.sockets.set(socket, new Set());
       socket.once('close', () => this.sockets.delete(socket));
     });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const inFlight = this.sockets.get(req.socket);
-      if (!inFlight) return;
-      inFlight.add(res);
-      if (this.draining || this.announced) setConnectionClose(res);
-      res.once('close', () => {
-        inFlight.delete(res);
-        if (this.draining && inFlight.size === 0) closeSocket(req.socket);
-      });
+    if (!options.dispatch) server.on('request', (req, res) => this.track(req, res));
+  }
+
+  /** Counts `res` as in flight on its socket until it closes; during the drain it says `Connection: close`. */
+  track(req: IncomingMessage, res: ServerResponse): void {
+    const inFlight = this.sockets.get(req.socket);
+    if (!inFlight) return;
+    inFlight.add(res);
+    if (this.draining || this.announced) setConnectionClose(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (this.draining && inFlight.size === 0) closeSocket(req.socket);
     });
   }
 

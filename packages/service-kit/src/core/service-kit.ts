@@ -17,6 +17,7 @@ import {
   type ReadinessCheckOptions,
   type ReadinessReport,
 } from './readiness.js';
+import { answerLivenessFirst } from './probes.js';
 import { ServerDrain } from './server-drain.js';
 
 /** Timer functions the shutdown sequence uses; tests inject fakes or small delays. */
@@ -325,7 +326,9 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;
       }
-      kit.trackServer(server);
+      const drain = new ServerDrain(server, { dispatch: true });
+      drains.push(drain);
+      answerLivenessFirst(server, drain);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
