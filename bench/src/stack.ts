@@ -132,6 +132,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The node options the image's CMD passes before `--import` (heap sizing), read from the Dockerfile so
+ * the bench starts each service exactly as its container does.
+ */
+export async function dockerfileNodeArgs(): Promise<string[]> {
+  const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const cmd = [...dockerfile.matchAll(/^CMD (\["node".*\])\s*$/gm)].pop()?.[1];
+  if (!cmd) throw new Error('Dockerfile: no CMD ["node", …] for the services');
+  const argv = JSON.parse(cmd) as string[];
+  const end = argv.indexOf('--import');
+  return argv.slice(1, end === -1 ? argv.length - 1 : end);
+}
+
 export async function startStack(options: { sinkUrl: string; logDir: string }): Promise<Stack> {
   assertShopServicesBuilt();
   // The bench's own environment minus anything that would change the services' configuration.
@@ -157,6 +170,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
   await migrateShop((name) => env(name, { LOG_LEVEL: 'warn' }));
   await seedShopCatalog(env('product', { LOG_LEVEL: 'warn' }));
 
+  const imageNodeArgs = await dockerfileNodeArgs();
   const extra: Proc[] = [];
   let n = 0;
   // The user service also listens for gRPC (GRPC_PORT, default 9090): every user instance gets a free
@@ -169,7 +183,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
       cwd: serviceDir(name),
       entry: 'dist/main.js',
       imports: o.telemetry === false ? [] : ['@shop/service-kit/telemetry'],
-      nodeArgs: o.nodeArgs,
+      nodeArgs: [...imageNodeArgs, ...(o.nodeArgs ?? [])],
       env: env(name, { ...(await grpcPort(name)), ...o.env }),
       logFile: `${options.logDir}/${name}-${o.tag ?? 'extra'}-${n++}.log`,
     });
@@ -185,6 +199,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
           cwd: serviceDir(name),
           entry: 'dist/main.js',
           imports: ['@shop/service-kit/telemetry'],
+          nodeArgs: imageNodeArgs,
           env: env(name, await grpcPort(name)),
           port: ports[name],
           logFile: `${options.logDir}/${name}.log`,

@@ -100,7 +100,14 @@ describe.skipIf(!engine.available)('containers', () => {
       expect(image.Config.User).toBe('10001:10001');
       expect(image.Config.Env).toContain('NODE_ENV=production');
       expect(image.Config.Entrypoint ?? []).toEqual([]);
-      expect(image.Config.Cmd).toEqual(['node', '--import', '@shop/service-kit/telemetry', 'dist/main.js']);
+      expect(image.Config.Cmd).toEqual([
+        'node',
+        '--max-semi-space-size=8',
+        '--max-old-space-size=160',
+        '--import',
+        '@shop/service-kit/telemetry',
+        'dist/main.js',
+      ]);
       expect(Object.keys(image.Config.ExposedPorts)).toEqual([`${PORTS[svc]}/tcp`]);
       const uid = run(docker, [
         'run',
