@@ -39,19 +39,22 @@ export const probeHandlers: Record<string, (kit: ServiceKit) => ProbeResponse | 
 };
 
 /**
- * Answers `GET`/`HEAD /healthz` on `server` before the framework sees the request: liveness only
- * says that the event loop turns, so nothing of the framework's per-request work (routing, hooks,
- * request logger, serializer) has anything to add, and a probe path as cheap as plain `node:http`
- * stays cheap when the kubelet, compose and load balancers all poll it. Everything else — including
- * `/healthz?…`, other methods, `/readyz` and `/metrics` — goes to the framework's listeners as
- * before; the request is still tracked for draining (and, as on the framework's route, probes are not
- * counted in the request metrics nor logged). Replaces the server's `request` listeners with
- * one dispatcher, so call it once, after the framework attached its handler.
+ * Answers `GET`/`HEAD /healthz` on `server` before anything else sees the request: liveness only says
+ * that the event loop turns, so neither the framework's per-request work (routing, hooks, request
+ * logger, serializer) nor the tracing's (the http instrumentation binds a context to every request,
+ * probes included) has anything to add, and the probe path costs what plain `node:http` does however
+ * often the kubelet, compose and load balancers poll it. It intercepts the server's own `emit` of
+ * `request` (an instance property, ahead of the prototype's that the http instrumentation wraps);
+ * everything else — `/healthz?…`, other methods, `/readyz`, `/metrics` — is emitted as before. The
+ * request is still tracked for draining, and, as on the framework's route, probes are neither counted
+ * in the request metrics nor logged. `drain.track` is called for every request here, so the drain
+ * must not listen for requests itself.
  */
 export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'track'>): void {
-  const framework = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function emitRequest(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'request') return emit.call(this, event, ...args);
+    const [req, res] = args as [IncomingMessage, ServerResponse];
     drain.track(req, res);
     if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       const out = livenessResponse();
@@ -60,8 +63,8 @@ export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'tr
         'content-length': Buffer.byteLength(out.body),
       });
       res.end(req.method === 'HEAD' ? undefined : out.body);
-      return;
+      return true;
     }
-    for (const listener of framework) listener.call(server, req, res);
-  });
+    return emit.call(this, event, ...args);
+  } as Server['emit'];
 }
