@@ -22,6 +22,12 @@ export interface OutboxRelayOptions {
    */
   pollIntervalMs?: number;
   /**
+   * Pause between polls while the LISTEN connection is subscribed (default 5 s): every commit that
+   * wrote outbox rows wakes the relay then, so this poll only catches what a notification could
+   * miss. `pollIntervalMs` applies whenever nobody listens (listen off, connecting, reconnecting).
+   */
+  listeningPollIntervalMs?: number;
+  /**
    * LISTEN on `<schema>_outbox` and publish as soon as a transaction that wrote outbox rows commits
    * (`Outbox.enqueue` notifies in the same statement). Default true.
    */
@@ -72,6 +78,7 @@ export class OutboxRelay {
     this.o = {
       batchSize: 100,
       pollIntervalMs: 200,
+      listeningPollIntervalMs: 5000,
       errorBackoffMs: 500,
       maxBackoffMs: 10_000,
       maxStreamLength: 100_000,
@@ -96,7 +103,12 @@ export class OutboxRelay {
     this.loop = createBackgroundLoop({
       name: 'outbox relay',
       logger: this.o.logger,
-      intervalMs: this.o.pollIntervalMs,
+      // Polling 5 times a second while notifications already wake the relay was most of an idle
+      // service's CPU (three round trips per poll).
+      intervalMs: () =>
+        this.listener
+          ? Math.max(this.o.pollIntervalMs, this.o.listeningPollIntervalMs)
+          : this.o.pollIntervalMs,
       backoff: { initialMs: this.o.errorBackoffMs, maxMs: this.o.maxBackoffMs },
       run: async () => {
         const n = await this.publishBatch();

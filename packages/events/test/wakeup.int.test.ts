@@ -202,4 +202,25 @@ describe('outbox relay wake-up on commit', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(r.listenerPid).toBeUndefined();
   });
+
+  it('polls at pollIntervalMs only while nobody listens; while subscribed, at listeningPollIntervalMs', async () => {
+    // A 50 ms poll: about 20 rounds a second without a listener, none beyond the wake-ups with one.
+    const { rounds } = await startRelay({ pollIntervalMs: 50, listeningPollIntervalMs: 60_000 });
+    const before = rounds.n;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(rounds.n - before).toBe(0);
+
+    await relay!.stop();
+    const polling = new OutboxRelay({ pool, redis, schema: SCHEMA, prefix, pollIntervalMs: 50, listen: false });
+    const counted = { n: 0 };
+    const publishBatch = polling.publishBatch.bind(polling);
+    polling.publishBatch = () => {
+      counted.n += 1;
+      return publishBatch();
+    };
+    relay = polling;
+    polling.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(counted.n).toBeGreaterThanOrEqual(8);
+  });
 });

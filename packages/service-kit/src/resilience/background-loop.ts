@@ -38,8 +38,8 @@ export interface BackgroundLoopOptions {
   logger: OutageLogger;
   /** One round of work; resolve `true` when more is waiting, to start the next round at once. */
   run: (signal: AbortSignal) => Promise<unknown>;
-  /** Pause between rounds while everything works. */
-  intervalMs: number;
+  /** Pause between rounds while everything works; a function is asked before each pause. */
+  intervalMs: number | (() => number);
   backoff?: BackoffOptions;
   /** Wait `intervalMs` before the first round (default false: the first round runs at once). */
   delayFirstRun?: boolean;
@@ -100,7 +100,7 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
     signal.addEventListener('abort', onStop, { once: true });
     pause = ctl;
     try {
-      await sleep(options.intervalMs, ctl.signal);
+      await sleep(typeof options.intervalMs === 'function' ? options.intervalMs() : options.intervalMs, ctl.signal);
     } finally {
       pause = undefined;
       signal.removeEventListener('abort', onStop);
