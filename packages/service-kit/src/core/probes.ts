@@ -45,26 +45,39 @@ export const probeHandlers: Record<string, (kit: ServiceKit) => ProbeResponse | 
  * probes included) has anything to add, and the probe path costs what plain `node:http` does however
  * often the kubelet, compose and load balancers poll it. It intercepts the server's own `emit` of
  * `request` (an instance property, ahead of the prototype's that the http instrumentation wraps);
- * everything else — `/healthz?…`, other methods, `/readyz`, `/metrics` — is emitted as before. The
- * request is still tracked for draining, and, as on the framework's route, probes are neither counted
- * in the request metrics nor logged. `drain.track` is called for every request here, so the drain
- * must not listen for requests itself.
+ * everything else — `/healthz?…`, other methods, `/readyz`, `/metrics` — is emitted as before. While
+ * the kit stops, the answer carries `Connection: close`; as on the framework's route, probes are neither counted
+ * in the request metrics nor logged. `drain.track` is called here for every request the framework
+ * gets, so the drain must not listen for requests itself.
  */
-export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'track'>): void {
+export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'track' | 'closing'>): void {
   const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  // The body changes once a second (uptimeSeconds): rendered then, not per probe.
+  let second = -1;
+  let body = '';
+  let length = 0;
   server.emit = function emitRequest(this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'request') return emit.call(this, event, ...args);
     const [req, res] = args as [IncomingMessage, ServerResponse];
-    drain.track(req, res);
     if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const out = livenessResponse();
-      res.writeHead(out.status, {
-        'content-type': out.contentType,
-        'content-length': Buffer.byteLength(out.body),
-      });
-      res.end(req.method === 'HEAD' ? undefined : out.body);
+      const now = Math.round(process.uptime());
+      if (now !== second) {
+        second = now;
+        body = livenessResponse().body;
+        length = Buffer.byteLength(body);
+      }
+      // Answered and ended right here, so nothing stays in flight for the drain to wait on; while
+      // stopping, the answer still tells a keep-alive client to go away.
+      const headers: Record<string, string | number> = {
+        'content-type': json,
+        'content-length': length,
+      };
+      if (drain.closing()) headers.connection = 'close';
+      res.writeHead(200, headers);
+      res.end(req.method === 'HEAD' ? undefined : body);
       return true;
     }
+    drain.track(req, res);
     return emit.call(this, event, ...args);
   } as Server['emit'];
 }

@@ -36,6 +36,11 @@ export class ServerDrain {
     if (!options.dispatch) server.on('request', (req, res) => this.track(req, res));
   }
 
+  /** true from `closeAfterEachResponse` or `drain` on: responses then carry `Connection: close`. */
+  closing(): boolean {
+    return this.draining || this.announced;
+  }
+
   /** Counts `res` as in flight on its socket until it closes; during the drain it says `Connection: close`. */
   track(req: IncomingMessage, res: ServerResponse): void {
     const inFlight = this.sockets.get(req.socket);
