@@ -103,6 +103,14 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
     expect(serverSpans.every((s) => s.serviceName === `kit-${adapter}`)).toBe(true);
     const itemSpan = serverSpans.find((s) => attr(s, 'http.route') === '/items/:id');
     expect(itemSpan).toBeDefined();
+    // Opened by kit.listen's dispatcher (the http instrumentation's incoming side is off).
+    expect(itemSpan!.name).toBe('GET /items/:id');
+    expect(attr(itemSpan!, 'http.request.method')).toBe('GET');
+    expect(attr(itemSpan!, 'url.path')).toBe('/items/42');
+    const status = itemSpan!.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue;
+    expect(Number(status)).toBe(200);
+    // Readiness polls and scrapes are not traced either.
+    expect(collector.spans.some((s) => JSON.stringify(s.attributes).includes('/readyz'))).toBe(false);
     expect(serverSpans.some((s) => s.traceId === rejected.trace_id)).toBe(true);
     // Probe traffic (the launcher polled /healthz) creates no spans.
     expect(collector.spans.some((s) => JSON.stringify(s.attributes).includes('/healthz'))).toBe(false);

@@ -1,4 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { traceIncoming } from '../telemetry/server-span.js';
+import { pathOf } from './http-replies.js';
+import { KIT_PATHS } from './metrics.js';
 import type { ServerDrain } from './server-drain.js';
 import type { ServiceKit } from './service-kit.js';
 
@@ -39,7 +42,12 @@ export const probeHandlers: Record<string, (kit: ServiceKit) => ProbeResponse | 
 };
 
 /**
- * Answers `GET`/`HEAD /healthz` on `server` before anything else sees the request: liveness only says
+ * The one `request` dispatcher of a server the kit listens on. It answers `GET`/`HEAD /healthz`
+ * before anything else sees the request, tracks every other request for draining, and runs the
+ * framework's handling of each API request inside its server span (`traceIncoming`; `/readyz` and
+ * `/metrics` get none).
+ *
+ * Liveness first: liveness only says
  * that the event loop turns, so neither the framework's per-request work (routing, hooks, request
  * logger, serializer) nor the tracing's (the http instrumentation binds a context to every request,
  * probes included) has anything to add, and the probe path costs what plain `node:http` does however
@@ -50,7 +58,7 @@ export const probeHandlers: Record<string, (kit: ServiceKit) => ProbeResponse | 
  * in the request metrics nor logged. `drain.track` is called here for every request the framework
  * gets, so the drain must not listen for requests itself.
  */
-export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'track' | 'closing'>): void {
+export function dispatchRequests(server: Server, drain: Pick<ServerDrain, 'track' | 'closing'>): void {
   const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   // The body changes once a second (uptimeSeconds): rendered then, not per probe.
   let second = -1;
@@ -78,6 +86,9 @@ export function answerLivenessFirst(server: Server, drain: Pick<ServerDrain, 'tr
       return true;
     }
     drain.track(req, res);
-    return emit.call(this, event, ...args);
+    const forward = () => emit.call(this, event, ...args);
+    // Readiness and scrapes are polled too: no span (liveness never got this far).
+    if (KIT_PATHS.has(pathOf(req.url ?? '/'))) return forward();
+    return traceIncoming(req, res, forward);
   } as Server['emit'];
 }

@@ -17,7 +17,7 @@ import {
   type ReadinessCheckOptions,
   type ReadinessReport,
 } from './readiness.js';
-import { answerLivenessFirst } from './probes.js';
+import { dispatchRequests } from './probes.js';
 import { ServerDrain } from './server-drain.js';
 
 /** Timer functions the shutdown sequence uses; tests inject fakes or small delays. */
@@ -328,7 +328,7 @@ export function createServiceKit(options: ServiceKitOptions): ServiceKit {
       }
       const drain = new ServerDrain(server, { dispatch: true });
       drains.push(drain);
-      answerLivenessFirst(server, drain);
+      dispatchRequests(server, drain);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

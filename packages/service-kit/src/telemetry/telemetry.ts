@@ -20,8 +20,10 @@ export interface TelemetrySdk {
 
 type Slot = { [SDK_SLOT]?: TelemetrySdk };
 
-/** Paths whose spans are noise (probes, scrapes). */
-const IGNORED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** true once the telemetry entry started the SDK in this process (what the kit's server spans need). */
+export function telemetryStarted(): boolean {
+  return (globalThis as Slot)[SDK_SLOT] !== undefined;
+}
 
 /** true when OTEL_SDK_DISABLED=true (the standard switch). */
 export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -148,11 +150,9 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
   ]);
   const enabled = false;
   return [
-    new http.HttpInstrumentation({
-      enabled,
-      // Probes and scrapes are neither traced nor counted: no span, no context work.
-      ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-    }),
+    // Outgoing calls only: `kit.listen`'s dispatcher opens the server span of each incoming request
+    // itself (`traceIncoming`), at a fraction of this instrumentation's cost per request.
+    new http.HttpInstrumentation({ enabled, disableIncomingRequestInstrumentation: true }),
     new pg.PgInstrumentation({ enabled, requireParentSpan: true }),
     new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
     // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
