@@ -46,6 +46,17 @@ afterEach(async () => {
   relay = undefined;
 });
 
+/** Counts the relay's rounds (each calls publishBatch once). */
+function countRounds(r: OutboxRelay): { n: number } {
+  const rounds = { n: 0 };
+  const publishBatch = r.publishBatch.bind(r);
+  r.publishBatch = () => {
+    rounds.n += 1;
+    return publishBatch();
+  };
+  return rounds;
+}
+
 /** A started relay polling every 10 s, counting its rounds; resolves once it LISTENs and went idle. */
 async function startRelay(extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
   const r = new OutboxRelay({
@@ -58,12 +69,7 @@ async function startRelay(extra: Partial<ConstructorParameters<typeof OutboxRela
     maxBackoffMs: 200,
     ...extra,
   });
-  const rounds = { n: 0 };
-  const publishBatch = r.publishBatch.bind(r);
-  r.publishBatch = () => {
-    rounds.n += 1;
-    return publishBatch();
-  };
+  const rounds = countRounds(r);
   relay = r;
   r.start();
   await eventually(async () => r.listenerPid !== undefined, { intervalMs: 10 });
@@ -211,13 +217,15 @@ describe('outbox relay wake-up on commit', () => {
     expect(rounds.n - before).toBe(0);
 
     await relay!.stop();
-    const polling = new OutboxRelay({ pool, redis, schema: SCHEMA, prefix, pollIntervalMs: 50, listen: false });
-    const counted = { n: 0 };
-    const publishBatch = polling.publishBatch.bind(polling);
-    polling.publishBatch = () => {
-      counted.n += 1;
-      return publishBatch();
-    };
+    const polling = new OutboxRelay({
+      pool,
+      redis,
+      schema: SCHEMA,
+      prefix,
+      pollIntervalMs: 50,
+      listen: false,
+    });
+    const counted = countRounds(polling);
     relay = polling;
     polling.start();
     await new Promise((resolve) => setTimeout(resolve, 1000));

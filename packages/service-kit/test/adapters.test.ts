@@ -173,7 +173,9 @@ describe('liveness before the framework (kit.listen)', () => {
     }
     expect(seen).toEqual(['GET /healthz?verbose=1', 'POST /healthz', 'GET /healthz/', 'GET /items/1']);
 
-    const counted = parseMetrics(await kit.registry.metrics()).filter((s) => s.name === 'http_requests_total');
+    const counted = parseMetrics(await kit.registry.metrics()).filter(
+      (s) => s.name === 'http_requests_total',
+    );
     expect(counted).toEqual([]);
     await kit.shutdown('test');
   });

@@ -4,9 +4,9 @@ import { drainingReply, errorReply, type HttpReply, notFoundReply } from '../cor
 import { probeHandlers } from '../core/probes.js';
 import { discardRequestBody } from '../core/request-body.js';
 import type { ServiceKit } from '../core/service-kit.js';
+import { setTraceRoute } from '../telemetry/route.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { installRequestLogController } from './request-log.js';
-import { setTraceRoute } from '../telemetry/route.js';
 import { validateResponses } from './response-validation.js';
 
 export interface ServiceKitPluginOptions {

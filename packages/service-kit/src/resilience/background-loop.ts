@@ -100,7 +100,10 @@ export function createBackgroundLoop(options: BackgroundLoopOptions): Background
     signal.addEventListener('abort', onStop, { once: true });
     pause = ctl;
     try {
-      await sleep(typeof options.intervalMs === 'function' ? options.intervalMs() : options.intervalMs, ctl.signal);
+      await sleep(
+        typeof options.intervalMs === 'function' ? options.intervalMs() : options.intervalMs,
+        ctl.signal,
+      );
     } finally {
       pause = undefined;
       signal.removeEventListener('abort', onStop);

@@ -32,11 +32,13 @@ export function traceIncoming<T>(req: IncomingMessage, res: ServerResponse, hand
   const path = q === -1 ? url : url.slice(0, q);
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const startTime = performance.timeOrigin + performance.now();
-  const span = trace.getTracer(tracerName).startSpan(
-    method,
-    { kind: SpanKind.SERVER, startTime, attributes: { 'http.request.method': method, 'url.path': path } },
-    parent,
-  );
+  const span = trace
+    .getTracer(tracerName)
+    .startSpan(
+      method,
+      { kind: SpanKind.SERVER, startTime, attributes: { 'http.request.method': method, 'url.path': path } },
+      parent,
+    );
   if (span.isRecording()) {
     const attributes: Attributes = {
       'url.scheme': 'http',
