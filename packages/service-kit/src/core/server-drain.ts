@@ -46,7 +46,7 @@ export class ServerDrain {
     const inFlight = this.sockets.get(req.socket);
     if (!inFlight) return;
     inFlight.add(res);
-    if (this.draining || this.announced) setConnectionClose(res);
+    if (this.closing()) setConnectionClose(res);
     res.once('close', () => {
       inFlight.delete(res);
       if (this.draining && inFlight.size === 0) closeSocket(req.socket);

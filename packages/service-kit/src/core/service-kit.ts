@@ -11,13 +11,13 @@ import {
   type HttpMetrics,
   type MetricsFactory,
 } from './metrics.js';
-import { dispatchRequests } from './probes.js';
 import {
   Readiness,
   type ReadinessCheck,
   type ReadinessCheckOptions,
   type ReadinessReport,
 } from './readiness.js';
+import { dispatchRequests } from './request-dispatch.js';
 import { ServerDrain } from './server-drain.js';
 
 /** Timer functions the shutdown sequence uses; tests inject fakes or small delays. */

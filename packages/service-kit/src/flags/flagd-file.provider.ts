@@ -183,8 +183,10 @@ export class FlagdFileProvider implements Provider {
     const keys = new Set([...this.flags.keys(), ...next.keys()]);
     const changed = [...keys].filter((k) => !sameFlag(this.flags.get(k), next.get(k)));
     this.flags = next;
-    if (changed.length > 0) this.generation++;
-    if (changed.length > 0) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed });
+    if (changed.length > 0) {
+      this.generation++;
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed });
+    }
     return changed;
   }
 

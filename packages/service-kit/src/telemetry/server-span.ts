@@ -22,7 +22,7 @@ const tracerName = '@shop/service-kit';
  * when the response closes, and has status ERROR for a 5xx. The request emitter is bound to the
  * span's context, so a handler that runs after the body was read (POST) still sees it; what the
  * handler schedules keeps it by itself. A no-op wrapper when the telemetry entry did not start.
- * Called by `kit.listen`'s dispatcher; probes and scrapes (`skip`) get no span.
+ * Called by `kit.listen`'s dispatcher, which gives probes and scrapes no span.
  */
 export function traceIncoming<T>(req: IncomingMessage, res: ServerResponse, handle: () => T): T {
   if (!telemetryStarted()) return handle();
@@ -31,12 +31,11 @@ export function traceIncoming<T>(req: IncomingMessage, res: ServerResponse, hand
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  const startTime = performance.timeOrigin + performance.now();
   const span = trace
     .getTracer(tracerName)
     .startSpan(
       method,
-      { kind: SpanKind.SERVER, startTime, attributes: { 'http.request.method': method, 'url.path': path } },
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } },
       parent,
     );
   if (span.isRecording()) {
