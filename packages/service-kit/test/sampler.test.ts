@@ -128,6 +128,20 @@ describe('errors and slow requests kept under sampling', () => {
     ]);
   });
 
+  it("leaves the kit's own HTTP server spans unrecorded: traceIncoming builds a kept one after the fact", () => {
+    const { tracer } = provider(0);
+    const http = tracer.startSpan('GET', {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': 'GET' },
+    });
+    expect(http.isRecording()).toBe(false);
+    const grpc = tracer.startSpan('grpc.user.v1.Users/Get', {
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.system': 'grpc' },
+    });
+    expect(grpc.isRecording()).toBe(true);
+  });
+
   it('also keeps a failed server span whose caller did not sample its trace', async () => {
     const { tracer, exported, tp } = provider(0);
     const remote = trace.setSpanContext(ROOT_CONTEXT, {

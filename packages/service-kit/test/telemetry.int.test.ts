@@ -116,6 +116,53 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
     expect(collector.spans.some((s) => JSON.stringify(s.attributes).includes('/healthz'))).toBe(false);
   });
 
+  it('exports the span of a dropped request only when it failed or was slow, with the ids its log lines carry', {
+    timeout: 60_000,
+  }, async () => {
+    const app = await startFixture(
+      adapter,
+      {
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_SERVICE_NAME: `kit-${adapter}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // The head sampler drops every new trace: only kept spans can reach the collector.
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+        TRACE_SLOW_MS: '200',
+        FIXTURE_SLOW_MS: '400',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
+    );
+    expect((await httpRequest(`${app.url}/items/42`)).status).toBe(200);
+    expect((await httpRequest(`${app.url}/missing-item`)).status).toBe(404);
+    expect((await httpRequest(`${app.url}/boom`)).status).toBe(500);
+    expect((await httpRequest(`${app.url}/slow`)).status).toBe(200);
+    const failed = await app.waitForLog(byMessage('request failed with an unexpected error'));
+    // Not sampled, yet the log line names the span that is exported.
+    expect(failed.trace_flags).toBe('00');
+    app.signal('SIGTERM');
+    expect((await app.waitForExit()).code).toBe(0);
+
+    const kept = (reason: string) =>
+      collector.spans.filter((s) =>
+        s.attributes.some((a) => a.key === 'sampling.kept' && a.value.stringValue === reason),
+      );
+    expect(collector.spans).toHaveLength(2);
+    const [error] = kept('error');
+    expect(error?.name).toBe('GET /boom');
+    expect(error?.kind).toBe(2);
+    expect(error?.serviceName).toBe(`kit-${adapter}`);
+    expect(error?.traceId).toBe(failed.trace_id);
+    expect(error?.spanId).toBe(failed.span_id);
+    expect(attr(error!, 'error.type')).toBe('500');
+    expect((error as OtlpSpan & { status?: { code?: number } }).status?.code).toBe(2);
+    const [slow] = kept('slow');
+    expect(slow?.name).toBe('GET /slow');
+    expect(attr(slow!, 'url.path')).toBe('/slow');
+  });
+
   it('exits 0 within the deadline when the trace collector is unreachable (bounded flush)', {
     timeout: 60_000,
   }, async () => {

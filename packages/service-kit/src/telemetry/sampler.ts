@@ -1,11 +1,15 @@
 import {
+  type Attributes,
   type Context,
+  type HrTime,
   SamplingDecision,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Sampler, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** Share of new traces kept when OTEL_TRACES_SAMPLER is not set (parent-based, so whole traces are kept or dropped). */
@@ -91,12 +95,16 @@ export function keepErrorsAndSlowFromEnv(
  * one from another process, is still *recorded* (not sampled: the traceparent sent on says "not
  * sampled", and every span inside the request stays a non-recording one). That one span per request
  * is what `KeptSpanProcessor` looks at when it ends. Every other decision is the head sampler's.
+ * The kit's own HTTP server spans (`traceIncoming`, started with `http.request.method`) are left
+ * unrecorded too: the kit builds the span of a failed or slow one after the fact (`KeptServerSpans`),
+ * so a dropped request pays for no recording at all. What stays recorded is the gRPC server side.
  */
 export function keepServerSpansRecorded(head: Sampler): Sampler {
   return {
     shouldSample(context, traceId, spanName, spanKind, attributes, links) {
       const result = head.shouldSample(context, traceId, spanName, spanKind, attributes, links);
       if (result.decision !== SamplingDecision.NOT_RECORD || spanKind !== SpanKind.SERVER) return result;
+      if (attributes['http.request.method'] !== undefined) return result;
       const parent = trace.getSpanContext(context);
       // In-process child of a dropped span: stays dropped (no recording cost inside requests).
       if (parent && trace.isSpanContextValid(parent) && !parent.isRemote) return result;
@@ -104,6 +112,56 @@ export function keepServerSpansRecorded(head: Sampler): Sampler {
     },
     toString: () => `KeepErrorsAndSlow{${head.toString()}}`,
   };
+}
+
+/**
+ * What `traceIncoming` needs to export the server span of a request the head sampler dropped, once
+ * it knows the request failed (5xx) or was slow: the threshold, the process's resource and the
+ * exporting processor. Present only when errors and slow requests are kept.
+ */
+export interface KeptServerSpans {
+  slowMs: number;
+  resource: Resource;
+  /** Hands a finished span (see `keptServerSpan`) to the exporting processor. */
+  export(span: ReadableSpan): void;
+}
+
+/**
+ * A finished SERVER span built after the fact for a dropped request that failed or was slow: it has
+ * the span id the request's log lines and outgoing traceparents carried, flagged sampled so that the
+ * exporting processors take it, and `sampling.kept = error | slow`.
+ */
+export function keptServerSpan(o: {
+  name: string;
+  spanContext: SpanContext;
+  parentSpanContext: SpanContext | undefined;
+  startTime: HrTime;
+  endTime: HrTime;
+  duration: HrTime;
+  attributes: Attributes;
+  reason: 'error' | 'slow';
+  resource: Resource;
+  scope: string;
+}): ReadableSpan {
+  return finished({
+    name: o.name,
+    kind: SpanKind.SERVER,
+    spanContext: o.spanContext,
+    parentSpanContext: o.parentSpanContext,
+    startTime: o.startTime,
+    endTime: o.endTime,
+    duration: o.duration,
+    status: o.reason === 'error' ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.UNSET },
+    attributes: { ...o.attributes, 'sampling.kept': o.reason },
+    links: [],
+    events: [],
+    ended: true,
+    resource: o.resource,
+    instrumentationScope: { name: o.scope },
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  });
 }
 
 /** Why a recorded but unsampled span is exported: `error` (status ERROR or HTTP ≥ 500), `slow`, or not at all. */
@@ -153,12 +211,10 @@ export class KeptSpanProcessor implements SpanProcessor {
 
 /** A copy of an ended span that exporting processors accept (they skip unsampled spans). */
 function asSampled(span: ReadableSpan, reason: string): ReadableSpan {
-  const ctx = span.spanContext();
-  const sampled = { ...ctx, traceFlags: ctx.traceFlags | TraceFlags.SAMPLED };
-  return {
+  return finished({
     name: span.name,
     kind: span.kind,
-    spanContext: () => sampled,
+    spanContext: span.spanContext(),
     parentSpanContext: span.parentSpanContext,
     startTime: span.startTime,
     endTime: span.endTime,
@@ -173,5 +229,11 @@ function asSampled(span: ReadableSpan, reason: string): ReadableSpan {
     droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
-  };
+  });
+}
+
+/** A ReadableSpan of plain fields whose span context says "sampled". */
+function finished(fields: Omit<ReadableSpan, 'spanContext'> & { spanContext: SpanContext }): ReadableSpan {
+  const sampled = { ...fields.spanContext, traceFlags: fields.spanContext.traceFlags | TraceFlags.SAMPLED };
+  return { ...fields, spanContext: () => sampled };
 }

@@ -1,6 +1,7 @@
 import type { Instrumentation, InstrumentationBase } from '@opentelemetry/instrumentation';
 import {
   buildSampler,
+  type KeptServerSpans,
   KeptSpanProcessor,
   keepErrorsAndSlowFromEnv,
   keepServerSpansRecorded,
@@ -16,6 +17,8 @@ const SDK_SLOT = Symbol.for('shop.service-kit.telemetry-sdk');
 /** What the kit's shutdown needs of the started SDK. */
 export interface TelemetrySdk {
   shutdown(): Promise<void>;
+  /** Set when errors and slow requests are kept: what `traceIncoming` exports a dropped request's span with. */
+  keptServerSpans?: KeptServerSpans;
 }
 
 type Slot = { [SDK_SLOT]?: TelemetrySdk };
@@ -23,6 +26,11 @@ type Slot = { [SDK_SLOT]?: TelemetrySdk };
 /** true once the telemetry entry started the SDK in this process (what the kit's server spans need). */
 export function telemetryStarted(): boolean {
   return (globalThis as Slot)[SDK_SLOT] !== undefined;
+}
+
+/** How to keep the server span of a dropped request that failed or was slow; undefined when not kept. */
+export function keptServerSpans(): KeptServerSpans | undefined {
+  return (globalThis as Slot)[SDK_SLOT]?.keptServerSpans;
 }
 
 /** true when OTEL_SDK_DISABLED=true (the standard switch). */
@@ -44,7 +52,8 @@ const number = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  * loaded: their span per hook and middleware cost more than the rest of the tracing together; the kit's
  * adapters put the route template on the http server span instead (`setTraceRoute`). Sampling: see samplerFromEnv (parent-based, 10 % of new traces by default);
  * the server span of a dropped request that fails (5xx, status ERROR) or lasts `TRACE_SLOW_MS` (1000) is
- * exported anyway (see keepServerSpansRecorded, KeptSpanProcessor; `TRACE_KEEP_ERRORS_AND_SLOW=false` turns it off).
+ * exported anyway (built after the fact by `traceIncoming` from `keptServerSpans()`; gRPC server spans through
+ * keepServerSpansRecorded and KeptSpanProcessor; `TRACE_KEEP_ERRORS_AND_SLOW=false` turns it off).
  * Loading only this instead of the NodeSDK (every exporter, metrics and logs SDKs) halves the start-up.
  */
 export async function startTelemetry(
@@ -98,6 +107,7 @@ export async function startTelemetry(
   );
 
   let provider: TelemetrySdk | undefined;
+  let kept: KeptServerSpans | undefined;
   if (exportSpans) {
     if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
       api.diag.warn(`OTLP protocol "${protocol}" is not loaded by the kit; using http/protobuf`);
@@ -134,8 +144,9 @@ export async function startTelemetry(
     });
     api.trace.setGlobalTracerProvider(tracerProvider);
     provider = tracerProvider;
+    if (keep) kept = { slowMs: keep.slowMs, resource, export: (span) => batch.onEnd(span) };
   }
-  const sdk: TelemetrySdk = { shutdown: async () => provider?.shutdown() };
+  const sdk: TelemetrySdk = { shutdown: async () => provider?.shutdown(), keptServerSpans: kept };
   slot[SDK_SLOT] = sdk;
   return sdk;
 }
