@@ -1,6 +1,6 @@
 // All SQL of the events package: the outbox and the processed-events (dedup) table live in the
 // producing/consuming service's own schema, so no query ever crosses schemas.
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Anything that can run a query: a pool or a client inside a transaction. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -84,25 +84,32 @@ export class OutboxRepository {
     );
   }
 
-  /** Locks a batch of unpublished rows; SKIP LOCKED lets several relay replicas share the work. */
-  async lockBatch(db: Queryable, limit: number): Promise<OutboxRow[]> {
-    const { rows } = await db.query<OutboxRow>(
-      `SELECT id, stream, type, envelope FROM ${this.table}
-        WHERE published_at IS NULL
-        ORDER BY created_at, id
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
-      [limit],
-    );
-    return rows;
-  }
-
-  async markPublished(db: Queryable, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await db.query(
-      `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+  /**
+   * Opens a transaction and, in the same round trip, claims a batch of unpublished rows: marks them
+   * published and returns them oldest first. SKIP LOCKED lets several relay replicas share the work.
+   * The caller publishes them and then COMMITs, or ROLLs BACK (the rows are unpublished again) when
+   * publishing fails. One round trip where BEGIN, SELECT … FOR UPDATE and UPDATE took three: a simple-
+   * protocol query may hold several statements, and this one has no parameters (`limit` is an integer
+   * written into the text; the table name was checked by the constructor).
+   */
+  async beginClaimBatch(db: Queryable, limit: number): Promise<OutboxRow[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`batch limit must be a positive integer: ${limit}`);
+    const results = (await db.query(
+      `BEGIN;
+       WITH claimed AS (
+         UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1
+          WHERE id IN (
+            SELECT id FROM ${this.table}
+             WHERE published_at IS NULL
+             ORDER BY created_at, id
+             LIMIT ${limit}
+               FOR UPDATE SKIP LOCKED)
+          RETURNING id, stream, type, envelope, created_at
+       )
+       SELECT id, stream, type, envelope FROM claimed ORDER BY created_at, id`,
+    )) as unknown as pg.QueryResult<OutboxRow>[];
+    return results[1]?.rows ?? [];
   }
 
   async recordFailure(db: Queryable, ids: string[], error: string): Promise<void> {
@@ -137,14 +144,25 @@ export class ProcessedEventsRepository {
     this.table = `${assertSchemaName(schema)}.processed_events`;
   }
 
-  /** True when this consumer had not seen the event yet (the row is now claimed by the caller's transaction). */
-  async markProcessed(db: Queryable, consumer: string, eventId: string, eventType: string): Promise<boolean> {
-    const res = await db.query(
-      `INSERT INTO ${this.table} (consumer, event_id, event_type) VALUES ($1, $2, $3)
+  /**
+   * Opens a transaction and, in the same round trip, claims the event for this consumer: true when it
+   * had not seen the event yet (the row is now held by that transaction), false for a duplicate. The
+   * caller COMMITs or ROLLs BACK. The values are written into the text as escaped literals
+   * (`pg.escapeLiteral`): a simple-protocol query may hold several statements but takes no parameters.
+   */
+  async beginAndMarkProcessed(
+    db: Queryable,
+    consumer: string,
+    eventId: string,
+    eventType: string,
+  ): Promise<boolean> {
+    const results = (await db.query(
+      `BEGIN;
+       INSERT INTO ${this.table} (consumer, event_id, event_type)
+       VALUES (${pg.escapeLiteral(consumer)}, ${pg.escapeLiteral(eventId)}, ${pg.escapeLiteral(eventType)})
        ON CONFLICT (consumer, event_id) DO NOTHING`,
-      [consumer, eventId, eventType],
-    );
-    return res.rowCount === 1;
+    )) as unknown as pg.QueryResult[];
+    return results[1]?.rowCount === 1;
   }
 
   async isProcessed(db: Queryable, consumer: string, eventId: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { type BackgroundLoop, createBackgroundLoop, guardPgPool, withTransaction } from '@shop/service-kit';
+import { type BackgroundLoop, createBackgroundLoop, guardPgPool } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -6,6 +6,7 @@ import { OutboxRepository } from './events.repository.js';
 import { type EventsLogger, silentLogger } from './logger.js';
 import { counterOn } from './metrics.js';
 import { streamKey } from './streams.js';
+import { withTransactionBegunBy } from './transaction.js';
 
 export interface OutboxRelayOptions {
   pool: pg.Pool;
@@ -134,36 +135,39 @@ export class OutboxRelay {
     return (this.listener as (pg.Client & { processID?: number }) | undefined)?.processID;
   }
 
-  /** Publishes one batch; returns how many rows it published. Exposed for tests and one-shot use. */
+  /**
+   * Publishes one batch; returns how many rows it published. Exposed for tests and one-shot use.
+   * Two round trips to PostgreSQL per batch (claim, COMMIT) and one to Redis (the XADD pipeline); a
+   * crash or a failed XADD before COMMIT leaves the rows unpublished, to be published again.
+   */
   async publishBatch(): Promise<number> {
-    const published = await withTransaction(this.o.pool, async (client) => {
-      const rows = await this.repo.lockBatch(client, this.o.batchSize);
-      if (rows.length === 0) return [];
-      const pipeline = this.conn.pipeline();
-      for (const row of rows) {
-        pipeline.xadd(
-          streamKey(this.prefix, row.stream),
-          'MAXLEN',
-          '~',
-          this.o.maxStreamLength,
-          '*',
-          'type',
-          row.type,
-          'event',
-          JSON.stringify(row.envelope),
-        );
-      }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([err]) => err);
-      if (failed || results.length !== rows.length) {
-        throw failed?.[0] ?? new Error('XADD pipeline returned no result');
-      }
-      await this.repo.markPublished(
-        client,
-        rows.map((r) => r.id),
-      );
-      return rows;
-    });
+    const published = await withTransactionBegunBy(
+      this.o.pool,
+      (client) => this.repo.beginClaimBatch(client, this.o.batchSize),
+      async (_client, rows) => {
+        if (rows.length === 0) return rows;
+        const pipeline = this.conn.pipeline();
+        for (const row of rows) {
+          pipeline.xadd(
+            streamKey(this.prefix, row.stream),
+            'MAXLEN',
+            '~',
+            this.o.maxStreamLength,
+            '*',
+            'type',
+            row.type,
+            'event',
+            JSON.stringify(row.envelope),
+          );
+        }
+        const results = (await pipeline.exec()) ?? [];
+        const failed = results.find(([err]) => err);
+        if (failed || results.length !== rows.length) {
+          throw failed?.[0] ?? new Error('XADD pipeline returned no result');
+        }
+        return rows;
+      },
+    );
     for (const row of published) this.published?.inc({ stream: row.stream });
     return published.length;
   }

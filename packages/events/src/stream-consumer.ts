@@ -8,7 +8,6 @@ import {
   dependencyFailureOf,
   guardPgPool,
   sleepUnlessAborted,
-  withTransaction,
 } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -18,6 +17,7 @@ import { type EventsLogger, silentLogger } from './logger.js';
 import { counterOn } from './metrics.js';
 import { deadLetterKey, streamKey } from './streams.js';
 import { withConsumerSpan } from './trace-context.js';
+import { withTransactionBegunBy } from './transaction.js';
 
 /**
  * Handles one event inside the consumer's transaction: whatever it writes through `tx` commits
@@ -338,13 +338,21 @@ export class StreamConsumer {
           'app.event.type': envelope.type,
         },
         () =>
-          withTransaction(this.o.pool, async (tx) => {
-            const fresh =
-              !this.o.dedup ||
-              (await this.processed.markProcessed(tx, this.o.group, envelope.id, envelope.type));
-            if (fresh) await handler(envelope, tx);
-            else outcome = 'duplicate';
-          }),
+          // BEGIN and the dedup claim travel in one round trip; then the handler's statements, COMMIT.
+          withTransactionBegunBy(
+            this.o.pool,
+            async (tx) => {
+              if (this.o.dedup) {
+                return this.processed.beginAndMarkProcessed(tx, this.o.group, envelope.id, envelope.type);
+              }
+              await tx.query('BEGIN');
+              return true;
+            },
+            async (tx, fresh) => {
+              if (fresh) await handler(envelope, tx);
+              else outcome = 'duplicate';
+            },
+          ),
       );
     try {
       for (let failures = 0; ; ) {

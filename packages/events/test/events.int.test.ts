@@ -74,6 +74,21 @@ const effects = () => fixture.effects();
 
 const raw = () => new Redis(env.redisPrefix.url);
 
+/** A pool of one connection that records the first word of every statement sent (one round trip each). */
+function countingPool(): { pool: pg.Pool; sent: string[] } {
+  const sent: string[] = [];
+  const counting = new pg.Pool({ connectionString: env.db.url, max: 1 });
+  counting.on('connect', (client) => {
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...a: unknown[]) => {
+      const text = typeof a[0] === 'string' ? a[0] : (a[0] as { text: string }).text;
+      sent.push(text.trim().split(/\s+/)[0]!);
+      return query(...a);
+    };
+  });
+  return { pool: counting, sent };
+}
+
 /** Publishes every committed outbox row once, as one relay pass. */
 async function relayOnce(): Promise<void> {
   const r = relay();
@@ -128,6 +143,34 @@ describe('outbox + relay', () => {
     expect(fields[fields.indexOf('type') + 1]).toBe('order.paid');
     const published = JSON.parse(fields[fields.indexOf('event') + 1]!);
     expect(published).toMatchObject({ type: 'order.paid', aggregate_id: 'agg-1', data: { n: 1 } });
+  });
+
+  it('publishes a batch oldest first, in one claim, and leaves nothing open on its connection', async () => {
+    for (let i = 0; i < 5; i++) await enqueueCommitted(`order.step${i}`);
+    const { pool: counting, sent } = countingPool();
+    const r = relay({ batchSize: 10, pool: counting });
+    expect(await r.publishBatch()).toBe(5);
+    // Claim (BEGIN + UPDATE … RETURNING in one message) and COMMIT; an empty pass is the same two.
+    expect(sent).toEqual(['BEGIN;', 'COMMIT']);
+    expect(await r.publishBatch()).toBe(0);
+    expect(sent).toHaveLength(4);
+    await r.stop();
+    await counting.end();
+    const conn = raw();
+    const entries = await conn.xrange(streamKey(prefix, 'orders'), '-', '+');
+    conn.disconnect();
+    expect(entries.map(([, f]) => f[f.indexOf('type') + 1])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `order.step${i}`),
+    );
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL OR attempts <> 1`,
+    );
+    expect(rows[0].n).toBe(0);
+    // The relay's connection went back to the pool outside any transaction.
+    const { rows: open } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    );
+    expect(open[0].n).toBe(0);
   });
 
   it('publishes each row exactly once when several relays run concurrently', async () => {
@@ -197,12 +240,16 @@ describe('stream consumer', () => {
   it('applies the handler in the same transaction as the dedup record and acknowledges after commit', async () => {
     await enqueueCommitted('order.paid');
     await relayOnce();
-    const c = consumer({ 'order.paid': recordEffect });
+    const { pool: counting, sent } = countingPool();
+    const c = consumer({ 'order.paid': recordEffect }, { pool: counting });
     await c.ensureGroups();
     expect(await c.pollOnce()).toBe(1);
     await c.stop();
+    await counting.end();
     expect(await effects()).toEqual(['order.paid']);
     expect(await pendingCount()).toBe(0);
+    // BEGIN travels with the dedup claim: one round trip, then the handler's statement and COMMIT.
+    expect(sent).toEqual(['BEGIN;', 'INSERT', 'COMMIT']);
   });
 
   it('treats a redelivered event (same id published twice) as a no-op', async () => {

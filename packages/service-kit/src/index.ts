@@ -5,7 +5,7 @@
 
 // Clients wired into readiness, metrics and shutdown.
 export { createPgPool, guardPgPool } from './clients/pg-pool.js';
-export { type Db, withTransaction } from './clients/pg-transaction.repository.js';
+export { type Db, withClient, withTransaction } from './clients/pg-transaction.repository.js';
 export { createRedis, openRedis } from './clients/redis.js';
 
 // Config.

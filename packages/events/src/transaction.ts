@@ -1,0 +1,26 @@
+import { withClient } from '@shop/service-kit';
+import type pg from 'pg';
+
+/**
+ * One transaction on a pooled connection whose first round trip both opens it and does its first
+ * piece of work: `begin` sends `BEGIN; <statement>` as one simple-protocol query (see the outbox
+ * claim and the dedup claim in events.repository.ts), `work` gets what it returned; then COMMIT, or
+ * ROLLBACK on any error (also when `begin` itself failed after BEGIN ran), so the connection never
+ * goes back to the pool inside a transaction. One round trip fewer than `withTransaction`.
+ */
+export function withTransactionBegunBy<B, T>(
+  pool: pg.Pool,
+  begin: (client: pg.PoolClient) => Promise<B>,
+  work: (client: pg.PoolClient, begun: B) => Promise<T>,
+): Promise<T> {
+  return withClient(pool, async (client) => {
+    try {
+      const result = await work(client, await begin(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  });
+}
