@@ -127,9 +127,20 @@ export interface ProductsRepository {
   search(filter: SearchFilter): Promise<Array<{ product: Product; sortKey: string }>>;
 }
 
+/** Statement names by query text: hashed once, not on every search. */
+const statementNames = new Map<string, string>();
+
 /** A statement name unique to the SQL text (pg refuses one name for two texts on a connection). */
 export function statementName(prefix: string, text: string): string {
-  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  const key = `${prefix}\0${text}`;
+  let name = statementNames.get(key);
+  if (name === undefined) {
+    name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    // The shapes are bounded (see search); the bound only guards against a future unbounded caller.
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(key, name);
+  }
+  return name;
 }
 
 export function createProductsRepository(pool: pg.Pool): ProductsRepository {
