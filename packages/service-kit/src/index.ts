@@ -30,6 +30,7 @@ export { addMetricSource, HTTP_DURATION_BUCKETS, type MetricsFactory } from './c
 // Extension points: readiness checks, metrics, logs, flags, background loops, outage handling.
 export type { ReadinessCheck } from './core/readiness.js';
 export { createServiceKit, type ServiceKit } from './core/service-kit.js';
+export { lowerThreadPoolPriority } from './core/thread-priority.js';
 // Errors (rendered as problem+json by the adapters).
 export {
   ConflictError,

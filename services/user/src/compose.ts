@@ -63,7 +63,7 @@ export async function composeUserService(
   });
   kit.logger.info({ kid: keys.kid, alg: keys.alg }, 'signing key loaded');
   const now = options.now ?? (() => new Date());
-  const passwords = options.passwords ?? createPasswordHasher();
+  const passwords = options.passwords ?? createPasswordHasher({ threadNice: config.PASSWORD_HASH_NICE });
 
   const usersRepository = createUsersRepository(pool);
   const users = createUsersService({ users: usersRepository, passwords });

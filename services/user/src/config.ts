@@ -25,6 +25,11 @@ export const userConfigSchema = baseConfigSchema.extend({
   LOGIN_MAX_FAILURES_PER_USERNAME: positiveInt.default(5),
   LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(50),
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(900),
+  /**
+   * Niceness of the thread pool that runs argon2id (0 leaves it as the process's): when the CPU is
+   * contended, request handling — reads here and the other services on the node — goes first.
+   */
+  PASSWORD_HASH_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Honour X-Forwarded-For from the ingress/gateway so the per-address login limit sees clients. */
   TRUST_PROXY: z
     .enum(['true', 'false'])

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lowerThreadPoolPriority } from '@shop/service-kit';
 import argon2 from 'argon2';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB memory, 2 iterations, 1 lane. */
@@ -20,7 +21,15 @@ export interface PasswordHasher {
   verifications(): number;
 }
 
-export function createPasswordHasher(): PasswordHasher {
+export interface PasswordHasherOptions {
+  /**
+   * Niceness given to the libuv thread pool (where argon2id runs) once its threads exist, after the
+   * first hash or verification; 0 leaves it alone. See `lowerThreadPoolPriority`.
+   */
+  threadNice?: number;
+}
+
+export function createPasswordHasher(options: PasswordHasherOptions = {}): PasswordHasher {
   // Computed once; verifying against it costs exactly as much as verifying a real user's hash.
   let dummy: Promise<string> | undefined;
   const dummyHash = () => {
@@ -28,8 +37,15 @@ export function createPasswordHasher(): PasswordHasher {
     return dummy;
   };
   let verifications = 0;
+  let niced = !options.threadNice;
+  // The pool starts all its threads with its first job: from then on they can be found and niced.
+  const afterWork = () => {
+    if (niced) return;
+    niced = true;
+    lowerThreadPoolPriority(options.threadNice!);
+  };
   return {
-    hash: (password) => argon2.hash(password, ARGON2_OPTIONS),
+    hash: (password) => argon2.hash(password, ARGON2_OPTIONS).finally(afterWork),
     verifications: () => verifications,
     async verify(hash, password) {
       verifications += 1;
@@ -38,6 +54,8 @@ export function createPasswordHasher(): PasswordHasher {
       } catch {
         // A corrupt stored hash must read as "wrong password", never as a 500 that reveals the account.
         return false;
+      } finally {
+        afterWork();
       }
     },
     async verifyAgainstDummy(password) {
@@ -46,6 +64,8 @@ export function createPasswordHasher(): PasswordHasher {
         await argon2.verify(await dummyHash(), password);
       } catch {
         // The outcome is irrelevant; only the time spent matters.
+      } finally {
+        afterWork();
       }
       return false;
     },
