@@ -70,25 +70,32 @@ afterAll(async () => {
 
 const telemetryEntry = './src/telemetry/register.ts';
 
+/**
+ * The fixture with the telemetry entry exporting OTLP/JSON to the collector; the long batch delay means
+ * only the shutdown flush can deliver the spans in time.
+ */
+function startTraced(adapter: (typeof adapters)[number], env: Record<string, string>) {
+  return startFixture(
+    adapter,
+    {
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_SERVICE_NAME: `kit-${adapter}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      ...env,
+    },
+    // Loading the SDK under tsx takes seconds on a busy machine.
+    { imports: [telemetryEntry], startTimeoutMs: 45_000 },
+  );
+}
+
 describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) => {
   it('exports request spans over OTLP, puts their trace ids on log lines and flushes on shutdown', {
     timeout: 60_000,
   }, async () => {
-    const app = await startFixture(
-      adapter,
-      {
-        OTEL_SDK_DISABLED: 'false',
-        OTEL_SERVICE_NAME: `kit-${adapter}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        // Every request traced (the shipped default keeps 10 % of new traces; see sampler.test.ts).
-        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-        // Long batch delay: only the shutdown flush can deliver the spans in time.
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-      },
-      // Loading the SDK under tsx takes seconds on a busy machine.
-      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
-    );
+    // Every request traced (the shipped default keeps 10 % of new traces; see sampler.test.ts).
+    const app = await startTraced(adapter, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
     expect((await httpRequest(`${app.url}/items/42`)).status).toBe(200);
     expect((await httpRequest(`${app.url}/missing-item`)).status).toBe(404);
     const rejected = await app.waitForLog(byMessage('request rejected'));
@@ -119,22 +126,13 @@ describe.each(adapters)('telemetry entry (%s adapter, real process)', (adapter) 
   it('exports the span of a dropped request only when it failed or was slow, with the ids its log lines carry', {
     timeout: 60_000,
   }, async () => {
-    const app = await startFixture(
-      adapter,
-      {
-        OTEL_SDK_DISABLED: 'false',
-        OTEL_SERVICE_NAME: `kit-${adapter}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        // The head sampler drops every new trace: only kept spans can reach the collector.
-        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-        OTEL_TRACES_SAMPLER_ARG: '0',
-        TRACE_SLOW_MS: '200',
-        FIXTURE_SLOW_MS: '400',
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-      },
-      { imports: [telemetryEntry], startTimeoutMs: 45_000 },
-    );
+    // The head sampler drops every new trace: only kept spans can reach the collector.
+    const app = await startTraced(adapter, {
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+      TRACE_SLOW_MS: '200',
+      FIXTURE_SLOW_MS: '400',
+    });
     expect((await httpRequest(`${app.url}/items/42`)).status).toBe(200);
     expect((await httpRequest(`${app.url}/missing-item`)).status).toBe(404);
     expect((await httpRequest(`${app.url}/boom`)).status).toBe(500);
