@@ -198,6 +198,8 @@ ENTRYPOINT []
 # size it from the host's memory when no cgroup limit applies (compose, a large node): a young generation
 # of up to 8 MiB per semi-space and an old space collected before 160 MiB keep RSS near 130 MiB at ready
 # and within 1.3× of that under load, at no measurable throughput cost (`npm run bench`, README
-# "Performance"). The bench reads these options from this line.
-CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=160", "--import", "@shop/service-kit/telemetry", "dist/main.js"]
+# "Performance"). The service runs from its bundle (`npm run build` writes it after tsc, packages/service-kit
+# scripts/bundle-service.mjs): the telemetry entry first, then the app, a few files instead of ~1,500 modules,
+# which is most of the cold start. The bench and the e2e stack start the services from this line.
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=160", "--import", "./dist/telemetry.bundle.js", "dist/main.bundle.js"]
 

@@ -1,5 +1,5 @@
 // The shop as production runs it (Dockerfile CMD): built dist, NODE_ENV=production, LOG_LEVEL=info JSON
-// logs, `node --import @shop/service-kit/telemetry dist/main.js` exporting OTLP/HTTP to a sink on loopback,
+// logs, the CMD's `node --import ./dist/telemetry.bundle.js dist/main.bundle.js` exporting OTLP/HTTP to a sink on loopback,
 // the services' own default intervals. Logs go to files (a pipe read by nobody would block, and the bench
 // must not spend its CPU parsing them).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +13,7 @@ import {
   SHOP_SERVICES,
   type ShopServiceName,
   seedShopCatalog,
+  shopImageCommand,
   shopServiceDir,
   startShopServices,
   type TestDatabase,
@@ -132,19 +133,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/**
- * The node options the image's CMD passes before `--import` (heap sizing), read from the Dockerfile so
- * the bench starts each service exactly as its container does.
- */
-export async function dockerfileNodeArgs(): Promise<string[]> {
-  const dockerfile = await readFile(new URL('../../Dockerfile', import.meta.url), 'utf8');
-  const cmd = [...dockerfile.matchAll(/^CMD (\["node".*\])\s*$/gm)].pop()?.[1];
-  if (!cmd) throw new Error('Dockerfile: no CMD ["node", …] for the services');
-  const argv = JSON.parse(cmd) as string[];
-  const end = argv.indexOf('--import');
-  return argv.slice(1, end === -1 ? argv.length - 1 : end);
-}
-
 export async function startStack(options: { sinkUrl: string; logDir: string }): Promise<Stack> {
   assertShopServicesBuilt();
   // The bench's own environment minus anything that would change the services' configuration.
@@ -170,7 +158,8 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
   await migrateShop((name) => env(name, { LOG_LEVEL: 'warn' }));
   await seedShopCatalog(env('product', { LOG_LEVEL: 'warn' }));
 
-  const imageNodeArgs = await dockerfileNodeArgs();
+  // Started as the image starts them (Dockerfile CMD): heap options, the telemetry entry, the bundle.
+  const image = shopImageCommand();
   const extra: Proc[] = [];
   let n = 0;
   // The user service also listens for gRPC (GRPC_PORT, default 9090): every user instance gets a free
@@ -181,9 +170,9 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
     const proc = await spawnReady({
       name,
       cwd: serviceDir(name),
-      entry: 'dist/main.js',
-      imports: o.telemetry === false ? [] : ['@shop/service-kit/telemetry'],
-      nodeArgs: [...imageNodeArgs, ...(o.nodeArgs ?? [])],
+      entry: image.entry,
+      imports: o.telemetry === false ? [] : image.imports,
+      nodeArgs: [...image.nodeArgs, ...(o.nodeArgs ?? [])],
       env: env(name, { ...(await grpcPort(name)), ...o.env }),
       logFile: `${options.logDir}/${name}-${o.tag ?? 'extra'}-${n++}.log`,
     });
@@ -197,9 +186,9 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
         spawnReady({
           name,
           cwd: serviceDir(name),
-          entry: 'dist/main.js',
-          imports: ['@shop/service-kit/telemetry'],
-          nodeArgs: imageNodeArgs,
+          entry: image.entry,
+          imports: image.imports,
+          nodeArgs: image.nodeArgs,
           env: env(name, await grpcPort(name)),
           port: ports[name],
           logFile: `${options.logDir}/${name}.log`,

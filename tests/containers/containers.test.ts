@@ -105,8 +105,8 @@ describe.skipIf(!engine.available)('containers', () => {
         '--max-semi-space-size=8',
         '--max-old-space-size=160',
         '--import',
-        '@shop/service-kit/telemetry',
-        'dist/main.js',
+        './dist/telemetry.bundle.js',
+        'dist/main.bundle.js',
       ]);
       expect(Object.keys(image.Config.ExposedPorts)).toEqual([`${PORTS[svc]}/tcp`]);
       const uid = run(docker, [

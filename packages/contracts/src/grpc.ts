@@ -1,9 +1,18 @@
 // Where the .proto files of the gRPC APIs live, for @grpc/proto-loader. The files ship beside `dist`
 // (package `files`, and the Dockerfile copies `proto/` into the runtime image).
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+function protoRoot(): string {
+  const beside = new URL('../proto/', import.meta.url);
+  if (existsSync(beside)) return fileURLToPath(beside);
+  // Inlined into a service bundle (`dist/main.bundle.js`): the package itself is still installed beside the
+  // service, .proto files included.
+  return fileURLToPath(new URL('../proto/', import.meta.resolve('@shop/contracts')));
+}
+
 /** Include directory of every Shop .proto file (`packages/contracts/proto`). */
-export const PROTO_ROOT = fileURLToPath(new URL('../proto/', import.meta.url));
+export const PROTO_ROOT = protoRoot();
 
 /** The user service's internal API, relative to `PROTO_ROOT`. */
 export const USER_SERVICE_PROTO = 'shop/user/v1/user.proto';

@@ -30,10 +30,12 @@ export {
   migrateShop,
   prepareShopStack,
   SHOP_SERVICES,
+  type ShopImageCommand,
   type ShopServiceName,
   type ShopStack,
   type ShopStackOptions,
   seedShopCatalog,
+  shopImageCommand,
   shopServiceDir,
   startShopServices,
 } from './shop-stack.js';

@@ -5,7 +5,7 @@
 // (`node dist/migrate.js`), the demo catalog (`node dist/seed.js`), and the start order. How each
 // caller spawns and watches the processes (log files and /proc figures, or captured logs) stays its own.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -23,11 +23,42 @@ export function shopServiceDir(name: ShopServiceName): string {
   return fileURLToPath(new URL(`../../../services/${name}/`, import.meta.url));
 }
 
-/** Throws unless every service has its `dist/main.js`; `hint` follows `run "npm run build"`. */
+/** How the service image starts a service: the node options, the `--import`s and the entry of its CMD. */
+export interface ShopImageCommand {
+  nodeArgs: string[];
+  imports: string[];
+  entry: string;
+}
+
+/**
+ * The services' command, read from the Dockerfile's `CMD ["node", …]` (paths relative to the service's
+ * directory, the image's WORKDIR), so the e2e stack and the bench start each service exactly as its
+ * container does: heap options, the telemetry entry, the bundle.
+ */
+export function shopImageCommand(): ShopImageCommand {
+  const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+  const cmd = [...dockerfile.matchAll(/^CMD (\["node".*\])\s*$/gm)].pop()?.[1];
+  if (!cmd) throw new Error('Dockerfile: no CMD ["node", …] for the services');
+  const argv = (JSON.parse(cmd) as string[]).slice(1);
+  const entry = argv.pop();
+  if (!entry) throw new Error("Dockerfile: the services' CMD names no entry");
+  const nodeArgs: string[] = [];
+  const imports: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--import') imports.push(argv[++i] ?? '');
+    else nodeArgs.push(argv[i]!);
+  }
+  return { nodeArgs, imports, entry };
+}
+
+/** Throws unless every service has what its image starts (`shopImageCommand`); `hint` follows `run "npm run build"`. */
 export function assertShopServicesBuilt(hint = ''): void {
+  const { entry, imports } = shopImageCommand();
   for (const name of SHOP_SERVICES) {
-    if (!existsSync(`${shopServiceDir(name)}dist/main.js`)) {
-      throw new Error(`services/${name}/dist is missing: run "npm run build"${hint}`);
+    for (const file of [entry, ...imports.filter((m) => m.startsWith('.'))]) {
+      if (!existsSync(`${shopServiceDir(name)}${file}`)) {
+        throw new Error(`services/${name}/${file} is missing: run "npm run build"${hint}`);
+      }
     }
   }
 }

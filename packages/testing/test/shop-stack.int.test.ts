@@ -3,12 +3,26 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { prepareShopStack, SHOP_SERVICES, shopServiceDir, startShopServices } from '../src/index.js';
+import {
+  prepareShopStack,
+  SHOP_SERVICES,
+  shopImageCommand,
+  shopServiceDir,
+  startShopServices,
+} from '../src/index.js';
 
 describe('shop stack', () => {
   it('points at the services of this repository', () => {
     expect(SHOP_SERVICES).toEqual(['user', 'product', 'payment', 'order']);
     for (const name of SHOP_SERVICES) expect(existsSync(`${shopServiceDir(name)}package.json`)).toBe(true);
+  });
+
+  it("reads the services' command from the Dockerfile's CMD: node options, imports, entry", () => {
+    const command = shopImageCommand();
+    expect(command.entry).toMatch(/^dist\/.+\.js$/);
+    expect(command.imports).toHaveLength(1);
+    expect(command.nodeArgs.every((arg) => arg.startsWith('--') && arg !== '--import')).toBe(true);
+    expect(command.nodeArgs).toContain('--max-old-space-size=160');
   });
 
   it('wires every service to one database, one key prefix and each other; later layers win', async () => {

@@ -1,6 +1,7 @@
 // Starts the whole shop as real processes: one throwaway database (four schemas, as in production),
 // one Redis key prefix shared by the four services (it names the streams), migrations run as a
-// separate step (`node dist/migrate.js`), then `node --import @shop/service-kit/telemetry dist/main.js`.
+// separate step (`node dist/migrate.js`), then each service as its image starts it (the Dockerfile's CMD:
+// `node <heap options> --import ./dist/telemetry.bundle.js dist/main.bundle.js`).
 import {
   assertShopServicesBuilt,
   getFreePort,
@@ -10,6 +11,7 @@ import {
   SHOP_SERVICES,
   type ShopServiceName,
   seedShopCatalog,
+  shopImageCommand,
   shopServiceDir,
   startServiceProcess,
   startShopServices,
@@ -107,12 +109,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   await migrateShop((name) => ({ ...process.env, ...shop.env(name) }) as Record<string, string>);
 
+  const image = shopImageCommand();
   const processes = new Map<ServiceName, ServiceProcess>();
   const start = async (name: ServiceName, env: Record<string, string> = {}) => {
     const proc = await startServiceProcess({
-      entry: 'dist/main.js',
+      entry: image.entry,
+      nodeArgs: image.nodeArgs,
       cwd: shopServiceDir(name),
-      imports: ['@shop/service-kit/telemetry'],
+      imports: image.imports,
       port: ports[name],
       healthPath: '/readyz',
       startTimeoutMs: 30_000,

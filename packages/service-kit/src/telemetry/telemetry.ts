@@ -151,7 +151,8 @@ export async function startTelemetry(
   return sdk;
 }
 
-async function loadInstrumentations(): Promise<Instrumentation[]> {
+/** The instrumentations, created disabled (exported for the bundle externals test). */
+export async function loadInstrumentations(): Promise<Instrumentation[]> {
   const [http, pg, ioredis, undici, grpc] = await Promise.all([
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-pg'),
