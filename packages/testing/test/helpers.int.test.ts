@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
@@ -250,5 +251,26 @@ describe('useTestApp', () => {
       ),
     ).rejects.toThrow('port in use');
     expect(torn).toEqual(['env']);
+  });
+});
+
+describe('getFreePort', () => {
+  it('hands out distinct, bindable ports below the kernel ephemeral range (never an outgoing connection’s)', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => getFreePort()));
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(1024);
+      expect(port).toBeLessThan(low!);
+    }
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(ports[0], '127.0.0.1', resolve);
+    });
+    await new Promise((resolve) => server.close(resolve));
   });
 });
