@@ -1,5 +1,6 @@
 // Entry loaded with `node --import @shop/service-kit/telemetry dist/main.js` (the image loads it bundled:
-// `--import ./dist/telemetry.bundle.js dist/main.bundle.js`): it must run before the application imports fastify/express/pg/ioredis so the instrumentations can patch them.
+// `--import ./dist/telemetry.bundle.js dist/main.bundle.js`): it must run before the application imports
+// fastify/express/pg/ioredis so the instrumentations can patch them.
 import { register } from 'node:module';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { startTelemetry, telemetryDisabled } from './telemetry.js';
