@@ -137,6 +137,14 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 ENV NODE_ENV=production \
     HOME=/tmp
+# glibc malloc: a fixed 1 MiB mmap threshold, and transparent huge pages asked for on what it maps. By default
+# the threshold grows to the size of each large block freed (up to 32 MiB), after which blocks of that size
+# come from the per-thread arenas and stay there: every argon2 hash (19 MiB, on each libuv pool thread) left
+# its memory behind, and the user service went from ~128 to ~220 MiB after a burst of logins. Mapped and
+# unmapped per hash instead, RSS returns to within ~15 MiB of ready; huge pages (hugetlb=1: madvise, which
+# the common THP setting `madvise` honours) make the fresh mapping ten faults instead of ~5,000, so logins
+# keep their rate (4 KiB pages alone cost a quarter of it). `npm run bench`: login, rss-after-*.
+ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576
 
 # --- loadgen: the load generator (`--target loadgen`; compose profile `load`, k8s/components/loadgen). It
 # sits before `service` so that a build without --target still produces a service image.

@@ -1,6 +1,7 @@
 // Baseline for login: argon2id verifications in a process of their own, with the user service's hash
-// parameters (services/user/src/modules/auth/password-hasher.ts) and the same libuv thread pool
-// (UV_THREADPOOL_SIZE inherited), `CONCURRENCY` verifications in flight for `SECONDS`. Prints one JSON line.
+// parameters (services/user/src/modules/auth/password-hasher.ts), the same libuv thread pool
+// (UV_THREADPOOL_SIZE inherited) and the image's malloc settings (GLIBC_TUNABLES, passed by the bench),
+// `CONCURRENCY` verifications in flight for `SECONDS`. Prints one JSON line.
 import argon2 from 'argon2';
 
 const options = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };

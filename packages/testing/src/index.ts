@@ -27,6 +27,7 @@ export {
 } from './service-process.js';
 export {
   assertShopServicesBuilt,
+  imageEnv,
   migrateShop,
   prepareShopStack,
   SHOP_SERVICES,

@@ -28,6 +28,39 @@ export interface ShopImageCommand {
   nodeArgs: string[];
   imports: string[];
   entry: string;
+  /**
+   * The image's own environment (`ENV` of the runtime stages that needs no build argument, such as
+   * NODE_ENV and the malloc settings): what a container has before compose or Kubernetes add theirs,
+   * so callers put their own environment over it.
+   */
+  env: Record<string, string>;
+}
+
+/** The stages a service image is made of (`service` starts FROM `runtime-base`). */
+const RUNTIME_STAGES = new Set(['runtime-base', 'service']);
+
+/** `KEY=value` pairs of the `ENV` instructions in the runtime stages, skipping values that use build args. */
+export function imageEnv(dockerfile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  let stage = '';
+  // Continuation lines joined, comments dropped: one instruction per line.
+  const lines = dockerfile
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replaceAll(/\\\n/g, ' ')
+    .split('\n');
+  for (const line of lines) {
+    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stage = from[1]?.toLowerCase() ?? '';
+    else if (RUNTIME_STAGES.has(stage) && /^ENV\s/i.test(line)) {
+      for (const [, key, value] of line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) {
+        const v = value!.replace(/^"(.*)"$/, '$1');
+        if (!v.includes('$')) env[key!] = v;
+      }
+    }
+  }
+  return env;
 }
 
 /**
@@ -48,7 +81,7 @@ export function shopImageCommand(): ShopImageCommand {
     if (argv[i] === '--import') imports.push(argv[++i] ?? '');
     else nodeArgs.push(argv[i]!);
   }
-  return { nodeArgs, imports, entry };
+  return { nodeArgs, imports, entry, env: imageEnv(dockerfile) };
 }
 
 /** Throws unless every service has what its image starts (`shopImageCommand`); `hint` follows `run "npm run build"`. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import {
+  imageEnv,
   prepareShopStack,
   SHOP_SERVICES,
   shopImageCommand,
@@ -23,6 +24,25 @@ describe('shop stack', () => {
     expect(command.imports).toHaveLength(1);
     expect(command.nodeArgs.every((arg) => arg.startsWith('--') && arg !== '--import')).toBe(true);
     expect(command.nodeArgs).toContain('--max-old-space-size=160');
+  });
+
+  it("reads the image's own environment: ENV of the runtime stages, without build-arg values", () => {
+    expect(shopImageCommand().env).toMatchObject({
+      NODE_ENV: 'production',
+      GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576',
+    });
+    const dockerfile = [
+      'FROM node AS build',
+      'ENV BUILD_ONLY=1',
+      'FROM node AS runtime-base',
+      'ENV A=1 \\',
+      '    # a comment inside the continuation',
+      '    B="two words"',
+      'FROM runtime-base AS service',
+      'ARG PORT',
+      `ENV SERVICE_PORT=\${PORT} C=3`,
+    ].join('\n');
+    expect(imageEnv(dockerfile)).toEqual({ A: '1', B: 'two words', C: '3' });
   });
 
   it('wires every service to one database, one key prefix and each other; later layers win', async () => {
