@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import type { Instrumentation, InstrumentationBase } from '@opentelemetry/instrumentation';
 import {
   buildSampler,
@@ -161,17 +162,51 @@ export async function loadInstrumentations(): Promise<Instrumentation[]> {
     import('@opentelemetry/instrumentation-grpc'),
   ]);
   const enabled = false;
+  const pgInstrumentation = new pg.PgInstrumentation({ enabled, requireParentSpan: true });
+  const redisInstrumentation = new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true });
+  onlyUnderRecordingSpan(pgInstrumentation, '_getClientQueryPatch');
+  onlyUnderRecordingSpan(redisInstrumentation, '_patchSendCommand');
   return [
     // Outgoing calls only: `kit.listen`'s dispatcher opens the server span of each incoming request
     // itself (`traceIncoming`), at a fraction of this instrumentation's cost per request.
     new http.HttpInstrumentation({ enabled, disableIncomingRequestInstrumentation: true }),
-    new pg.PgInstrumentation({ enabled, requireParentSpan: true }),
-    new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true }),
+    pgInstrumentation,
+    redisInstrumentation,
     // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
     new undici.UndiciInstrumentation(),
     // The user service's internal gRPC API; health checks are probes (no spans).
     new grpc.GrpcInstrumentation({ enabled, ignoreGrpcMethods: ['Check', 'Watch'] }),
   ];
+}
+
+type Patch = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
+
+/**
+ * A query or a Redis command is a leaf span: nothing is propagated from it (no sqlcommenter, no Redis
+ * trace context). Inside a request the head sampler dropped, the pg and ioredis instrumentations still
+ * built each one — serialized the statement, asked the sampler, generated ids, wrapped the callbacks —
+ * only for the SDK to discard it. This wraps the instrumentation's patch factory (`method`, which returns
+ * the `(original) => wrapped` function it installs) so that the installed function calls the original
+ * directly unless the active span is recording. Spans under sampled (or recorded) requests are unchanged.
+ * `method` is internal to the instrumentation: the kit's test fails if an upgrade renames it.
+ */
+export function onlyUnderRecordingSpan(instrumentation: Instrumentation, method: string): void {
+  const target = instrumentation as unknown as Record<string, unknown>;
+  const factory = target[method];
+  if (typeof factory !== 'function') {
+    throw new Error(`${instrumentation.instrumentationName} has no ${method}: update onlyUnderRecordingSpan`);
+  }
+  target[method] = function (this: unknown, ...factoryArgs: unknown[]): Patch {
+    const patch = (factory as (...a: unknown[]) => Patch).apply(this, factoryArgs);
+    return (original) => {
+      const traced = patch(original);
+      return function (this: unknown, ...args: unknown[]) {
+        return trace.getSpan(context.active())?.isRecording()
+          ? traced.apply(this, args)
+          : original.apply(this, args);
+      };
+    };
+  };
 }
 
 /** Flushes and stops the SDK if one was started; a no-op otherwise. Called by the kit's shutdown. */

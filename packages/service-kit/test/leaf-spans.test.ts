@@ -1,0 +1,111 @@
+// Query and Redis command spans are built only inside a recording span (onlyUnderRecordingSpan): the real
+// pg and ioredis instrumentations' patches, called the way they are installed on pg.Client#query and
+// Redis#sendCommand, with a real SDK tracer provider exporting to memory.
+import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import {
+  AlwaysOnSampler,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadInstrumentations } from '../src/telemetry/telemetry.js';
+
+type Fn = (...args: unknown[]) => unknown;
+type Factory = (...args: unknown[]) => (original: Fn) => Fn;
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({
+  sampler: new AlwaysOnSampler(),
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
+});
+const contextManager = new AsyncLocalStorageContextManager();
+let instrumentations: Instrumentation[];
+
+beforeAll(async () => {
+  context.setGlobalContextManager(contextManager.enable());
+  instrumentations = await loadInstrumentations();
+  for (const i of instrumentations) i.setTracerProvider(provider);
+});
+afterEach(() => exporter.reset());
+afterAll(() => {
+  context.disable();
+  contextManager.disable();
+});
+
+const byName = (name: string) => {
+  const found = instrumentations.find((i) => i.instrumentationName.endsWith(name));
+  if (!found) throw new Error(`no ${name} instrumentation`);
+  return found as unknown as Record<string, Factory>;
+};
+
+/** A request the head sampler dropped: its span context is in the context, not sampled, not recording. */
+const dropped = trace.setSpan(
+  ROOT_CONTEXT,
+  trace.wrapSpanContext({
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.NONE,
+    isRemote: false,
+  }),
+);
+
+describe('leaf spans (pg queries, Redis commands) only under a recording span', () => {
+  it('ioredis: a command under a dropped request goes straight to sendCommand; under a recorded one it gets its span', async () => {
+    const installed = byName('ioredis')._patchSendCommand!('5.8.0');
+    const sent: unknown[] = [];
+    const sendCommand = installed!(function (this: unknown, cmd: unknown) {
+      sent.push(cmd);
+      return 'queued';
+    });
+    const resolve = (_result?: unknown) => {};
+    const command = () => ({ name: 'get', args: ['product:v1:1'], resolve, reject: resolve });
+    const redis = { options: { host: '127.0.0.1', port: 6379 } };
+
+    const plain = command();
+    expect(context.with(dropped, () => sendCommand.call(redis, plain))).toBe('queued');
+    expect(sent).toEqual([plain]);
+    // Not traced: the instrumentation would have replaced the command's callbacks to end its span.
+    expect(plain.resolve).toBe(resolve);
+    expect(context.with(ROOT_CONTEXT, () => sendCommand.call(redis, command()))).toBe('queued');
+
+    const span = provider.getTracer('test').startSpan('GET /api/v1/products/:id');
+    const traced = command();
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () => sendCommand.call(redis, traced));
+    expect(traced.resolve).not.toBe(resolve);
+    traced.resolve('bytes');
+    span.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(['get', 'GET /api/v1/products/:id']);
+    expect(spans[0]!.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+  });
+
+  it('pg: a query under a dropped request goes straight to Client#query; under a recorded one it gets its span', async () => {
+    const installed = byName('pg')._getClientQueryPatch!();
+    const calls: unknown[][] = [];
+    const query = installed!(function (this: unknown, ...args: unknown[]) {
+      calls.push(args);
+      return Promise.resolve({ rows: [], rowCount: 0, command: 'SELECT' });
+    });
+    const client = {
+      connectionParameters: { database: 'shop', host: '127.0.0.1', port: 5432, user: 'shop' },
+    };
+
+    await context.with(dropped, () => query.call(client, 'SELECT 1'));
+    expect(calls).toEqual([['SELECT 1']]);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+
+    const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
+    await context.with(trace.setSpan(ROOT_CONTEXT, span), () => query.call(client, 'SELECT 2'));
+    span.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(2);
+    expect(spans[0]!.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+    expect(spans[0]!.attributes['db.query.text'] ?? spans[0]!.attributes['db.statement']).toBe('SELECT 2');
+  });
+});
