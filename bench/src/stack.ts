@@ -173,7 +173,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
       entry: image.entry,
       imports: o.telemetry === false ? [] : image.imports,
       nodeArgs: [...image.nodeArgs, ...(o.nodeArgs ?? [])],
-      env: { ...image.env, ...env(name, { ...(await grpcPort(name)), ...o.env }) },
+      env: env(name, { ...(await grpcPort(name)), ...o.env }),
       logFile: `${options.logDir}/${name}-${o.tag ?? 'extra'}-${n++}.log`,
     });
     extra.push(proc);
@@ -189,7 +189,7 @@ export async function startStack(options: { sinkUrl: string; logDir: string }): 
           entry: image.entry,
           imports: image.imports,
           nodeArgs: image.nodeArgs,
-          env: { ...image.env, ...env(name, await grpcPort(name)) },
+          env: env(name, await grpcPort(name)),
           port: ports[name],
           logFile: `${options.logDir}/${name}.log`,
         }),

@@ -114,7 +114,8 @@ export interface ShopStack {
   ports: Record<ShopServiceName, number>;
   url(name: ShopServiceName): string;
   /**
-   * A service's environment: `inherit`, then the addresses (DATABASE_URL, REDIS_URL,
+   * A service's environment: the image's own (`shopImageCommand().env`, as a container has it under
+   * compose's), `inherit`, then the addresses (DATABASE_URL, REDIS_URL,
    * REDIS_KEY_PREFIX, INTERNAL_API_TOKEN, SERVICE_HOST, USER/PRODUCT/PAYMENT_SERVICE_URL), then
    * `common`, `perService(name)` and `extra`, each over the one before.
    */
@@ -131,6 +132,7 @@ export async function prepareShopStack(options: ShopStackOptions): Promise<ShopS
     await Promise.all(SHOP_SERVICES.map(async (s) => [s, await getFreePort()] as const)),
   ) as Record<ShopServiceName, number>;
   const url = (name: ShopServiceName) => `http://127.0.0.1:${ports[name]}`;
+  const image = shopImageCommand().env;
   const addresses: Record<string, string> = {
     DATABASE_URL: db.url,
     REDIS_URL: redis.url,
@@ -147,6 +149,7 @@ export async function prepareShopStack(options: ShopStackOptions): Promise<ShopS
     ports,
     url,
     env: (name, extra = {}) => ({
+      ...image,
       ...options.inherit,
       ...addresses,
       ...options.common,

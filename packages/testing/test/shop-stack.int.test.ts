@@ -72,6 +72,8 @@ describe('shop stack', () => {
         EXTRA: 'x',
       });
       expect(stack.env('order')).not.toHaveProperty('ONLY_PAYMENT');
+      // The image's own environment is the bottom layer.
+      expect(stack.env('order').GLIBC_TUNABLES).toBe(shopImageCommand().env.GLIBC_TUNABLES);
       expect(new Set(Object.values(stack.ports)).size).toBe(4);
       const client = new pg.Client({ connectionString: stack.db.url });
       await client.connect();

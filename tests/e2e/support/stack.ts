@@ -120,8 +120,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports[name],
       healthPath: '/readyz',
       startTimeoutMs: 30_000,
-      // The image's own ENV under the stack's, as a container has it under compose's.
-      env: { ...image.env, ...shop.env(name, { ...options.env?.[name], ...env }) },
+      env: shop.env(name, { ...options.env?.[name], ...env }),
     });
     processes.set(name, proc);
     return proc;
