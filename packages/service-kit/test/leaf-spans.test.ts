@@ -1,6 +1,7 @@
-// Query and Redis command spans are built only inside a recording span (onlyUnderRecordingSpan): the real
+// Query, pool checkout and Redis command spans are built only inside a recording span (onlyUnderRecordingSpan): the real
 // pg and ioredis instrumentations' patches, called the way they are installed on pg.Client#query and
 // Redis#sendCommand, with a real SDK tracer provider exporting to memory.
+import { EventEmitter } from 'node:events';
 import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -107,5 +108,34 @@ describe('leaf spans (pg queries, Redis commands) only under a recording span', 
     expect(spans).toHaveLength(2);
     expect(spans[0]!.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
     expect(spans[0]!.attributes['db.query.text'] ?? spans[0]!.attributes['db.statement']).toBe('SELECT 2');
+  });
+
+  it('pg: a pool checkout under a dropped request is Pool#connect itself; under a recorded one it gets its pg-pool.connect span, and no pool listeners either way', async () => {
+    const installed = byName('pg')._getPoolConnectPatch!();
+    let connects = 0;
+    const connect = installed!(function (this: unknown) {
+      connects += 1;
+      return Promise.resolve({ release() {} });
+    });
+    const pool = new EventEmitter() as EventEmitter & { options: Record<string, unknown> };
+    pool.options = { database: 'shop', host: '127.0.0.1', port: 5432, user: 'shop', max: 20 };
+
+    await context.with(dropped, () => connect.call(pool));
+    expect(connects).toBe(1);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+
+    const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
+    await context.with(trace.setSpan(ROOT_CONTEXT, span), () => connect.call(pool));
+    span.end();
+    await provider.forceFlush();
+    expect(connects).toBe(2);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual([
+      'pg-pool.connect',
+      'POST /api/v1/orders',
+    ]);
+    // The instrumentation's OpenTelemetry pool metrics (no MeterProvider: no-op instruments) are off.
+    for (const event of ['connect', 'acquire', 'remove', 'release'])
+      expect(pool.listenerCount(event)).toBe(0);
   });
 });

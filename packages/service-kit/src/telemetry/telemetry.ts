@@ -165,6 +165,10 @@ export async function loadInstrumentations(): Promise<Instrumentation[]> {
   const pgInstrumentation = new pg.PgInstrumentation({ enabled, requireParentSpan: true });
   const redisInstrumentation = new ioredis.IORedisInstrumentation({ enabled, requireParentSpan: true });
   onlyUnderRecordingSpan(pgInstrumentation, '_getClientQueryPatch');
+  // pg.Pool#query checks a client out through Pool#connect on every call: its `pg-pool.connect` span is
+  // a leaf too (the pool wait of a traced request), not worth building inside a dropped one.
+  onlyUnderRecordingSpan(pgInstrumentation, '_getPoolConnectPatch');
+  withoutPoolConnectionMetrics(pgInstrumentation);
   onlyUnderRecordingSpan(redisInstrumentation, '_patchSendCommand');
   return [
     // Outgoing calls only: `kit.listen`'s dispatcher opens the server span of each incoming request
@@ -207,6 +211,24 @@ export function onlyUnderRecordingSpan(instrumentation: Instrumentation, method:
       };
     };
   };
+}
+
+/**
+ * The pg instrumentation also counts pool connections (used/idle/pending) for OpenTelemetry metrics, from
+ * four listeners it adds to every pool and runs on each checkout and release. The kit registers no
+ * OpenTelemetry MeterProvider (metrics are prom-client's, scraped from /metrics, where the kit's own pool
+ * gauges are), so those counts went to no-op instruments: about a tenth of the instrumentation's cost per
+ * query. This turns the listeners off (`_setPoolConnectEventListeners` is internal: the kit's test fails
+ * if an upgrade renames it). Registering a MeterProvider for pg metrics means removing this call.
+ */
+export function withoutPoolConnectionMetrics(instrumentation: Instrumentation): void {
+  const target = instrumentation as unknown as Record<string, unknown>;
+  if (typeof target._setPoolConnectEventListeners !== 'function') {
+    throw new Error(
+      `${instrumentation.instrumentationName} has no _setPoolConnectEventListeners: update withoutPoolConnectionMetrics`,
+    );
+  }
+  target._setPoolConnectEventListeners = () => {};
 }
 
 /** Flushes and stops the SDK if one was started; a no-op otherwise. Called by the kit's shutdown. */
