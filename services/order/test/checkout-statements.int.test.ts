@@ -76,14 +76,25 @@ describe('the checkout on the database', () => {
     );
   });
 
-  it('resumes by Idempotency-Key with one more named read, and reuses the prepared statements', async () => {
+  it('places a keyed order without a look-up first, resumes it by Idempotency-Key, and reuses the prepared statements', async () => {
     const orders = service();
     const input = { items: [{ product_id: 1, quantity: 1 }], payment_method: 'tok_success' };
+    sent = [];
     const first = await orders.place({ id: ALICE, role: 'customer' }, input, 'statements-key');
+    // A new key is not looked up first: the insert is the look-up (it writes nothing on a taken key).
+    expect(sent.map((q) => q.name)).toEqual([
+      'orders_insert_pending',
+      'orders_mark_priced',
+      'orders_set_payment_id',
+    ]);
     sent = [];
     const again = await orders.place({ id: ALICE, role: 'customer' }, input, 'statements-key');
     expect(again).toMatchObject({ created: false, order: { id: first.order.id } });
-    expect(sent.map((q) => q.name)).toEqual(['orders_by_idempotency_key', 'orders_with_items']);
+    expect(sent.map((q) => q.name)).toEqual([
+      'orders_insert_pending',
+      'orders_by_idempotency_key',
+      'orders_with_items',
+    ]);
   });
 
   it('applies a payment result in one named statement plus its outbox row (no separate reads)', async () => {

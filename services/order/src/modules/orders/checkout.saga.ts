@@ -57,13 +57,8 @@ export function createCheckoutSaga(deps: CheckoutDeps): CheckoutSaga {
   ): Promise<PlacedOrder> {
     const items = orderLines(input.items);
     const requestHash = checkoutFingerprint(input);
-    if (key) {
-      const existing = await repository.findByIdempotencyKey(user.id, key);
-      if (existing) {
-        if (existing.request_hash !== requestHash) throw idempotencyKeyReused();
-        return { order: await resume(deps, existing, items), created: false };
-      }
-    }
+    // Insert first: a new order (the usual case) is one round trip; the insert writes nothing when
+    // the (user, key) pair has an order already, which is then looked up and resumed.
     const row = await repository.insertPending({
       id: randomUUID(),
       userId: user.id,
@@ -73,9 +68,13 @@ export function createCheckoutSaga(deps: CheckoutDeps): CheckoutSaga {
       expiresAt: new Date(deps.now().getTime() + deps.paymentTtlSeconds * 1000),
       items,
     });
-    // Lost a race with a concurrent request that used the same key: resume that one.
-    if (!row) return place(user, input, key);
-    return { order: await resume(deps, row, items), created: true };
+    if (row) return { order: await resume(deps, row, items), created: true };
+    // A retry, or a concurrent request with the same key that inserted first (its insert committed
+    // before ours returned): continue that order. Gone meanwhile (a rejected order is deleted): again.
+    const existing = key ? await repository.findByIdempotencyKey(user.id, key) : undefined;
+    if (!existing) return place(user, input, key);
+    if (existing.request_hash !== requestHash) throw idempotencyKeyReused();
+    return { order: await resume(deps, existing, items), created: false };
   }
 
   return { place };

@@ -97,6 +97,29 @@ export async function setStatus(
 }
 
 /**
+ * RESERVED → COMMITTED in one statement (no BEGIN, lock and COMMIT round trips) when the reservation
+ * is RESERVED and not expired at `now`; undefined otherwise (missing, in another state, or due: the
+ * caller's locked transition decides those). Under READ COMMITTED a concurrent change of the row is
+ * waited for and the condition re-checked on its newest version.
+ */
+export async function commitIfReserved(
+  client: pg.Pool | pg.PoolClient,
+  orderId: string,
+  now: Date,
+): Promise<Reservation | undefined> {
+  const { rows } = await client.query<ReservationRow>({
+    name: 'inventory_commit_if_reserved',
+    text: `WITH r AS (
+             UPDATE catalog.reservations SET status = 'COMMITTED', updated_at = now()
+              WHERE order_id = $1 AND status = 'RESERVED' AND expires_at > $2
+             RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
+           SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM r`,
+    values: [orderId, now],
+  });
+  return rows[0] && toReservation(rows[0]);
+}
+
+/**
  * Gives the stock of these reservations back in one statement, locking the product rows in id order
  * first (as the reservation does), so concurrent movements of overlapping products queue.
  */

@@ -1,6 +1,13 @@
 import { withTransaction } from '@shop/service-kit';
 import type pg from 'pg';
-import { loadReservation, lockReservation, rejectionOf, restock, setStatus } from './inventory.queries.js';
+import {
+  commitIfReserved,
+  loadReservation,
+  lockReservation,
+  rejectionOf,
+  restock,
+  setStatus,
+} from './inventory.queries.js';
 import { reserveLines } from './inventory.reserve.js';
 
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'RETURNED';
@@ -133,13 +140,17 @@ export function createInventoryRepository(pool: pg.Pool): InventoryRepository {
       }
     },
 
-    commit: (orderId, now) =>
-      transition(pool, orderId, (row) => {
+    async commit(orderId, now) {
+      // The usual case (paid in time) is one statement; anything else takes the locked transition.
+      const committed = await retryingAborts(() => commitIfReserved(pool, orderId, now));
+      if (committed) return { kind: 'changed', reservation: committed, productIds: [] };
+      return transition(pool, orderId, (row) => {
         if (row.status !== 'RESERVED') return undefined;
         return row.expires_at <= now
           ? { status: 'EXPIRED', restock: true }
           : { status: 'COMMITTED', restock: false };
-      }),
+      });
+    },
 
     release: (orderId) =>
       transition(pool, orderId, (row) =>
