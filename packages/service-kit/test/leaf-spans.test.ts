@@ -1,9 +1,12 @@
-// Query, pool checkout and Redis command spans are built only inside a recording span (onlyUnderRecordingSpan): the real
+// Query, pool checkout, Redis command and fetch client spans are built only inside a recording span (onlyUnderRecordingSpan): the real
 // pg and ioredis instrumentations' patches, called the way they are installed on pg.Client#query and
 // Redis#sendCommand, with a real SDK tracer provider exporting to memory.
 import { EventEmitter } from 'node:events';
-import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import {
   AlwaysOnSampler,
@@ -27,12 +30,14 @@ let instrumentations: Instrumentation[];
 
 beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   instrumentations = await loadInstrumentations();
   for (const i of instrumentations) i.setTracerProvider(provider);
 });
 afterEach(() => exporter.reset());
 afterAll(() => {
   context.disable();
+  propagation.disable();
   contextManager.disable();
 });
 
@@ -137,5 +142,39 @@ describe('leaf spans (pg queries, Redis commands) only under a recording span', 
     // The instrumentation's OpenTelemetry pool metrics (no MeterProvider: no-op instruments) are off.
     for (const event of ['connect', 'acquire', 'remove', 'release'])
       expect(pool.listenerCount(event)).toBe(0);
+  });
+
+  it('undici (fetch): under a dropped request only the trace context goes out; under a recorded one the call gets its CLIENT span', async () => {
+    const seen: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/internal/v1/reservations`;
+    try {
+      await context.with(dropped, async () => (await fetch(url, { method: 'POST', body: '{}' })).text());
+      // The callee continues the caller's trace, unsampled, with the dropped span as its parent.
+      expect(seen[0]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+      await provider.forceFlush();
+      expect(exporter.getFinishedSpans()).toEqual([]);
+
+      const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
+      await context.with(trace.setSpan(ROOT_CONTEXT, span), async () =>
+        (await fetch(url, { method: 'POST', body: '{}' })).text(),
+      );
+      span.end();
+      await provider.forceFlush();
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((s) => [s.name, s.kind])).toEqual([
+        ['POST', SpanKind.CLIENT],
+        ['POST /api/v1/orders', SpanKind.INTERNAL],
+      ]);
+      const client = spans[0]!;
+      expect(client.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+      expect(seen[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
+    } finally {
+      server.close();
+    }
   });
 });
