@@ -70,12 +70,19 @@ interface ProductRow {
   stock: number;
   status: ProductStatus;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
-const COLUMNS =
-  'p.id, p.sku, p.name, p.description, p.category_id, p.price_amount, p.currency, p.stock, p.status, p.version, p.created_at, p.updated_at';
+/**
+ * A timestamp as the API sends it, printed by PostgreSQL: ISO 8601 in UTC with milliseconds and `Z`,
+ * what `Date#toISOString` prints. A page of search results had pg parse 42 timestamps into Dates
+ * (postgres-date's regular expressions) only for toProduct to print them back.
+ */
+const iso = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column.replace(/^p\./, '')}`;
+
+const COLUMNS = `p.id, p.sku, p.name, p.description, p.category_id, p.price_amount, p.currency, p.stock, p.status, p.version, ${iso('p.created_at')}, ${iso('p.updated_at')}`;
 
 // bigint columns arrive as strings from pg; ids and amounts stay far below 2^53.
 export const toProduct = (row: ProductRow): Product => ({
@@ -89,8 +96,8 @@ export const toProduct = (row: ProductRow): Product => ({
   stock: row.stock,
   status: row.status,
   version: row.version,
-  created_at: row.created_at.toISOString(),
-  updated_at: row.updated_at.toISOString(),
+  created_at: row.created_at,
+  updated_at: row.updated_at,
 });
 
 function constraintError(err: unknown): ProductConstraintError | undefined {
