@@ -2,7 +2,7 @@
 -- statement for statement and transaction for transaction as the repositories issue them:
 --   services/order/src/modules/orders/orders.statements.ts        (insertPending, markPriced, setPaymentId, transition)
 --   services/product/src/modules/inventory/inventory.reserve.ts   (reserve: ONE statement)
---   services/product/src/modules/inventory/inventory.queries.ts   (commit: lockReservation, setStatus)
+--   services/product/src/modules/inventory/inventory.queries.ts   (commit: commitIfReserved)
 --   services/payment/src/modules/payments/payments.repository.ts  (insertProcessing, applyOutcome)
 --   services/payment/src/modules/sandbox/sandbox.repository.ts    (insert charge)
 --   packages/events/src/events.repository.ts                      (outbox insert + pg_notify, markPublished, processed_events)
@@ -136,19 +136,17 @@ WITH inserted AS (
 SELECT pg_notify('orders_outbox', '') FROM inserted;
 COMMIT;
 UPDATE orders.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(ARRAY[:ev2]::uuid[]);
--- product: order.paid consumed → reservation COMMITTED (the consumer's dedup row and the inventory
--- transition are two transactions on two connections; replayed one after the other)
-BEGIN;
-SELECT status, expires_at FROM catalog.reservations WHERE order_id = :oid FOR UPDATE;
+-- product: order.paid consumed → reservation COMMITTED in one statement (inventory_commit_if_reserved; the
+-- consumer's dedup row is its own transaction on another connection, replayed after it)
 WITH r AS (
-  UPDATE catalog.reservations SET status = 'COMMITTED', updated_at = now() WHERE order_id = :oid
+  UPDATE catalog.reservations SET status = 'COMMITTED', updated_at = now()
+   WHERE order_id = :oid AND status = 'RESERVED' AND expires_at > now()
   RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
 SELECT r.order_id, r.status, r.currency, r.total_amount, r.expires_at, r.created_at, r.updated_at,
        (SELECT json_agg(json_build_object('product_id', ri.product_id, 'sku', p.sku, 'name', p.name,
           'quantity', ri.quantity, 'unit_price', ri.unit_price, 'currency', ri.currency) ORDER BY ri.product_id)
      FROM catalog.reservation_items ri JOIN catalog.products p ON p.id = ri.product_id
     WHERE ri.order_id = r.order_id) AS lines FROM r;
-COMMIT;
 BEGIN;
 INSERT INTO catalog.processed_events (consumer, event_id, event_type) VALUES ('product-service', :ev2::uuid, 'order.paid') ON CONFLICT (consumer, event_id) DO NOTHING;
 COMMIT;

@@ -230,7 +230,12 @@ async function searchScript(q: string): Promise<{ file: string; vars: Record<str
   await createProductsRepository(recorder).search({ q, sort: 'relevance', limit: 21 });
   if (!captured) throw new Error('the repository issued no query');
   const vars: Record<string, string> = {};
-  const text = captured.text.replace(/\$(\d+)/g, (_, n: string) => {
+  // pgbench reads `:name` as a variable even inside a string literal (the timestamp format's `HH24:MI:SS`):
+  // such literals go to pgbench as escape strings with `\x3a` for the colon, the same text to PostgreSQL.
+  const literals = captured.text.replace(/'(?:[^']|'')*'/g, (literal) =>
+    literal.includes(':') ? `E${literal.replaceAll('\\', '\\\\').replaceAll(':', '\\x3a')}` : literal,
+  );
+  const text = literals.replace(/\$(\d+)/g, (_, n: string) => {
     vars[`p${n}`] = String(captured!.values[Number(n) - 1]);
     return `:p${n}`;
   });
