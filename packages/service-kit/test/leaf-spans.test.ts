@@ -1,6 +1,7 @@
-// Query, pool checkout, Redis command and fetch client spans are built only inside a recording span (onlyUnderRecordingSpan): the real
-// pg and ioredis instrumentations' patches, called the way they are installed on pg.Client#query and
-// Redis#sendCommand, with a real SDK tracer provider exporting to memory.
+// Query, pool checkout, Redis command and fetch client spans are built only inside a recording span: the
+// real pg, ioredis and undici instrumentations as the kit configures them (their patches called the way
+// they are installed on pg.Client#query, pg.Pool#connect and Redis#sendCommand; fetch for real), with a real
+// SDK tracer provider exporting to memory.
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,7 +59,7 @@ const dropped = trace.setSpan(
   }),
 );
 
-describe('leaf spans (pg queries, Redis commands) only under a recording span', () => {
+describe('leaf spans (pg queries and checkouts, Redis commands, fetch calls) only under a recording span', () => {
   it('ioredis: a command under a dropped request goes straight to sendCommand; under a recorded one it gets its span', async () => {
     const installed = byName('ioredis')._patchSendCommand!('5.8.0');
     const sent: unknown[] = [];

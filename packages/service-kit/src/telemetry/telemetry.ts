@@ -188,6 +188,19 @@ export async function loadInstrumentations(): Promise<Instrumentation[]> {
 type Patch = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
 
 /**
+ * An instrumentation's internal method the kit replaces, as a record to assign to; throws naming `caller`
+ * when an upgrade renamed it (the kit's leaf-spans test fails then instead of tracing silently changing).
+ */
+function internalMethod(instrumentation: Instrumentation, method: string, caller: string) {
+  const target = instrumentation as unknown as Record<string, unknown>;
+  const original = target[method];
+  if (typeof original !== 'function') {
+    throw new Error(`${instrumentation.instrumentationName} has no ${method}: update ${caller}`);
+  }
+  return { target, original: original as (...args: unknown[]) => unknown };
+}
+
+/**
  * A query or a Redis command is a leaf span: nothing is propagated from it (no sqlcommenter, no Redis
  * trace context). Inside a request the head sampler dropped, the pg and ioredis instrumentations still
  * built each one — serialized the statement, asked the sampler, generated ids, wrapped the callbacks —
@@ -197,13 +210,9 @@ type Patch = (original: (...args: unknown[]) => unknown) => (...args: unknown[])
  * `method` is internal to the instrumentation: the kit's test fails if an upgrade renames it.
  */
 export function onlyUnderRecordingSpan(instrumentation: Instrumentation, method: string): void {
-  const target = instrumentation as unknown as Record<string, unknown>;
-  const factory = target[method];
-  if (typeof factory !== 'function') {
-    throw new Error(`${instrumentation.instrumentationName} has no ${method}: update onlyUnderRecordingSpan`);
-  }
+  const { target, original: factory } = internalMethod(instrumentation, method, 'onlyUnderRecordingSpan');
   target[method] = function (this: unknown, ...factoryArgs: unknown[]): Patch {
-    const patch = (factory as (...a: unknown[]) => Patch).apply(this, factoryArgs);
+    const patch = factory.apply(this, factoryArgs) as Patch;
     return (original) => {
       const traced = patch(original);
       return function (this: unknown, ...args: unknown[]) {
@@ -232,13 +241,11 @@ interface UndiciRequest {
  * sample on its own). `onRequestCreated` is internal (subscribed by `enable`): the kit's test drives it.
  */
 export function clientSpansOnlyUnderRecordingSpan(instrumentation: Instrumentation): void {
-  const target = instrumentation as unknown as Record<string, unknown>;
-  const traced = target.onRequestCreated;
-  if (typeof traced !== 'function') {
-    throw new Error(
-      `${instrumentation.instrumentationName} has no onRequestCreated: update clientSpansOnlyUnderRecordingSpan`,
-    );
-  }
+  const { target, original: traced } = internalMethod(
+    instrumentation,
+    'onRequestCreated',
+    'clientSpansOnlyUnderRecordingSpan',
+  );
   target.onRequestCreated = function (this: unknown, message: { request: UndiciRequest }) {
     const active = context.active();
     const span = trace.getSpan(active);
@@ -266,12 +273,11 @@ export function clientSpansOnlyUnderRecordingSpan(instrumentation: Instrumentati
  * if an upgrade renames it). Registering a MeterProvider for pg metrics means removing this call.
  */
 export function withoutPoolConnectionMetrics(instrumentation: Instrumentation): void {
-  const target = instrumentation as unknown as Record<string, unknown>;
-  if (typeof target._setPoolConnectEventListeners !== 'function') {
-    throw new Error(
-      `${instrumentation.instrumentationName} has no _setPoolConnectEventListeners: update withoutPoolConnectionMetrics`,
-    );
-  }
+  const { target } = internalMethod(
+    instrumentation,
+    '_setPoolConnectEventListeners',
+    'withoutPoolConnectionMetrics',
+  );
   target._setPoolConnectEventListeners = () => {};
 }
 

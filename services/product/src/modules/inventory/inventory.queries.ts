@@ -79,21 +79,36 @@ export async function lockReservation(
   return rows[0];
 }
 
+/**
+ * `UPDATE … SET status = <status> WHERE order_id = $1 <condition>` returning the reservation with its
+ * lines, in one round trip; undefined when no row matched.
+ */
+async function updateStatus(
+  client: pg.Pool | pg.PoolClient,
+  name: string,
+  sql: { status: string; condition: string },
+  values: unknown[],
+): Promise<Reservation | undefined> {
+  const { rows } = await client.query<ReservationRow>({
+    name,
+    text: `WITH r AS (
+             UPDATE catalog.reservations SET status = ${sql.status}, updated_at = now()
+              WHERE order_id = $1${sql.condition}
+             RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
+           SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM r`,
+    values,
+  });
+  return rows[0] && toReservation(rows[0]);
+}
+
 /** Records the new state of a (locked) reservation and returns it with its lines, in one round trip. */
 export async function setStatus(
   client: pg.PoolClient,
   orderId: string,
   status: ReservationStatus,
 ): Promise<Reservation> {
-  const { rows } = await client.query<ReservationRow>({
-    name: 'inventory_set_status',
-    text: `WITH r AS (
-             UPDATE catalog.reservations SET status = $2, updated_at = now() WHERE order_id = $1
-             RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
-           SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM r`,
-    values: [orderId, status],
-  });
-  return toReservation(rows[0]!);
+  const set = { status: '$2', condition: '' };
+  return (await updateStatus(client, 'inventory_set_status', set, [orderId, status]))!;
 }
 
 /**
@@ -102,21 +117,13 @@ export async function setStatus(
  * caller's locked transition decides those). Under READ COMMITTED a concurrent change of the row is
  * waited for and the condition re-checked on its newest version.
  */
-export async function commitIfReserved(
+export function commitIfReserved(
   client: pg.Pool | pg.PoolClient,
   orderId: string,
   now: Date,
 ): Promise<Reservation | undefined> {
-  const { rows } = await client.query<ReservationRow>({
-    name: 'inventory_commit_if_reserved',
-    text: `WITH r AS (
-             UPDATE catalog.reservations SET status = 'COMMITTED', updated_at = now()
-              WHERE order_id = $1 AND status = 'RESERVED' AND expires_at > $2
-             RETURNING order_id, status, currency, total_amount, expires_at, created_at, updated_at)
-           SELECT ${HEAD_OF_R}, ${LINES_OF_R} FROM r`,
-    values: [orderId, now],
-  });
-  return rows[0] && toReservation(rows[0]);
+  const set = { status: "'COMMITTED'", condition: " AND status = 'RESERVED' AND expires_at > $2" };
+  return updateStatus(client, 'inventory_commit_if_reserved', set, [orderId, now]);
 }
 
 /**

@@ -79,10 +79,10 @@ interface ProductRow {
  * what `Date#toISOString` prints. A page of search results had pg parse 42 timestamps into Dates
  * (postgres-date's regular expressions) only for toProduct to print them back.
  */
-const iso = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column.replace(/^p\./, '')}`;
+const isoText = (column: 'created_at' | 'updated_at') =>
+  `to_char(p.${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 
-const COLUMNS = `p.id, p.sku, p.name, p.description, p.category_id, p.price_amount, p.currency, p.stock, p.status, p.version, ${iso('p.created_at')}, ${iso('p.updated_at')}`;
+const COLUMNS = `p.id, p.sku, p.name, p.description, p.category_id, p.price_amount, p.currency, p.stock, p.status, p.version, ${isoText('created_at')}, ${isoText('updated_at')}`;
 
 // bigint columns arrive as strings from pg; ids and amounts stay far below 2^53.
 export const toProduct = (row: ProductRow): Product => ({
