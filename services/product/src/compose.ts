@@ -36,6 +36,8 @@ export interface ProductModulesDeps {
   redis?: Redis | undefined;
   /** PRODUCT_CACHE_TTL_SECONDS */
   cacheTtlSeconds: number;
+  /** PRODUCT_SEARCH_CACHE_TTL_SECONDS (0 = search pages are not cached) */
+  searchCacheTtlSeconds?: number;
   /** RESERVATION_TTL_SECONDS */
   reservationTtlSeconds: number;
   now?: () => Date;
@@ -47,6 +49,7 @@ export function createProductModules(deps: ProductModulesDeps): ProductModules {
     redis: deps.redis,
     kit: deps.kit,
     ttlSeconds: deps.cacheTtlSeconds,
+    searchTtlSeconds: deps.searchCacheTtlSeconds ?? 0,
     logger: deps.kit.logger,
   });
   return {
@@ -97,6 +100,7 @@ export async function composeProductService(
     pool,
     redis,
     cacheTtlSeconds: config.PRODUCT_CACHE_TTL_SECONDS,
+    searchCacheTtlSeconds: config.PRODUCT_SEARCH_CACHE_TTL_SECONDS,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
     ...(options.now ? { now: options.now } : {}),
   });

@@ -14,6 +14,8 @@ export const productConfigSchema = baseConfigSchema.extend({
   SERVICE_NAME: z.string().min(1).default('product-service'),
   SERVICE_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
   PRODUCT_CACHE_TTL_SECONDS: positiveInt.default(300),
+  /** Lifetime of a cached search page; every write invalidates all pages at once, so this is a backstop. 0 = off. */
+  PRODUCT_SEARCH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** Default hold time of a reservation when the caller sends no `ttl_seconds`. */
   RESERVATION_TTL_SECONDS: positiveInt.max(86_400).default(900),
   RESERVATION_SWEEP_INTERVAL_MS: positiveInt.default(5_000),

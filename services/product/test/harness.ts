@@ -57,6 +57,8 @@ export interface StartOptions {
   /** Point the cache client elsewhere, e.g. at a closed port to simulate an outage. */
   redisUrl?: string;
   internalToken?: string | undefined;
+  /** Further environment keys, e.g. `PRODUCT_SEARCH_CACHE_TTL_SECONDS`. */
+  env?: Record<string, string>;
   /** Runs on the built app before `ready()`, e.g. to add a probe route a test needs. */
   beforeReady?: (app: FastifyInstance) => void;
 }
@@ -72,6 +74,7 @@ function productServiceEnv(env: ProductTestEnv, options: StartOptions): Record<s
     PRODUCT_CACHE_TTL_SECONDS: '60',
     ...(internalToken === undefined ? {} : { INTERNAL_API_TOKEN: internalToken }),
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...options.env,
   });
 }
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEED_CATEGORIES, seedProducts } from '../src/seed/catalog.seed-data.js';
 import { upsertSeedCatalog } from '../src/seed/seed.repository.js';
-import { useProductApp } from './harness.js';
+import { auth, useProductApp } from './harness.js';
 
 const running = useProductApp('search');
 
@@ -167,8 +167,24 @@ describe('GET /api/v1/products', () => {
   });
 
   it('hides inactive and deleted products from search', async () => {
-    const target = (await search('q=compost')).json().items[0] as Item;
-    await running.pool.query(`UPDATE catalog.products SET status = 'inactive' WHERE id = $1`, [target.id]);
+    const admin = await running.env.sign({ role: 'admin' });
+    const [target] = (await search('q=compost')).json().items as (Item & { version: number })[];
+    const patched = await running.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/products/${target!.id}`,
+      headers: { ...auth(admin), 'if-match': `"v${target!.version}"` },
+      payload: { status: 'inactive' },
+    });
+    expect(patched.statusCode).toBe(200);
     expect((await search('q=compost')).json().items).toEqual([]);
+
+    const [kettle] = (await search('q=kettle')).json().items as Item[];
+    const removed = await running.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/products/${kettle!.id}`,
+      headers: auth(admin),
+    });
+    expect(removed.statusCode).toBe(204);
+    expect(((await search('q=kettle')).json().items as Item[]).map((i) => i.id)).not.toContain(kettle!.id);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,9 +13,19 @@ import type { Product } from './products.repository.js';
  *   put back data older than a concurrent update.
  * - Redis is optional on this path: when it is not connected, or a command takes longer than
  *   `timeoutMs`, reads go straight to PostgreSQL and writes skip the cache (TTL bounds staleness).
+ *
+ * Search pages are cached the same way under one catalogue generation: every invalidation (a product
+ * write, a reservation, a release, a restock, an expiry) bumps it in the same round trip, and a page
+ * counts as a hit only if it was stored under the current generation. So a page never shows stock or
+ * prices older than the last write the service made; during heavy checkout most pages miss.
  */
 export interface ProductCache {
   get(id: number, load: () => Promise<Product | undefined>): Promise<Product | undefined>;
+  /**
+   * A search page as the JSON text the API sends, keyed by the canonical form of the search; `load`
+   * runs the search and prints the page. Pages are not cached when `searchTtlSeconds` is 0.
+   */
+  page(key: string, load: () => Promise<string>): Promise<string>;
   invalidate(ids: number[]): Promise<void>;
 }
 
@@ -22,6 +33,8 @@ export interface ProductCacheOptions {
   redis: Redis | undefined;
   kit: ServiceKit;
   ttlSeconds: number;
+  /** Lifetime of a cached search page (a backstop: writes invalidate at once); 0 turns the page cache off. */
+  searchTtlSeconds?: number;
   /** Absent products are remembered briefly so floods of unknown ids do not all reach the database. */
   missingTtlSeconds?: number;
   timeoutMs?: number;
@@ -30,6 +43,9 @@ export interface ProductCacheOptions {
 
 const valueKey = (id: number) => `product:v1:${id}`;
 const generationKey = (id: number) => `product:gen:${id}`;
+const pageKey = (key: string) => `product:search:v1:${createHash('sha1').update(key).digest('base64url')}`;
+/** The catalogue generation: bumped by every invalidation, embedded in every stored search page. */
+const CATALOGUE_GENERATION = 'product:search:gen';
 const MISSING = '{"missing":true}';
 const GENERATION_TTL_SECONDS = 86_400;
 
@@ -47,11 +63,18 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
   const { redis, kit, logger } = options;
   const timeoutMs = options.timeoutMs ?? 100;
   const missingTtl = options.missingTtlSeconds ?? 30;
+  const searchTtl = options.searchTtlSeconds ?? 0;
   const inflight = new Map<number, Promise<Product | undefined>>();
+  const pagesInflight = new Map<string, Promise<string>>();
 
   const requests = kit.metrics.counter({
     name: 'product_cache_requests_total',
     help: 'Product cache lookups by result (hit, miss, bypass = Redis unavailable, error)',
+    labelNames: ['result'],
+  });
+  const pageRequests = kit.metrics.counter({
+    name: 'product_search_cache_requests_total',
+    help: 'Search page cache lookups by result (hit, miss, bypass = Redis unavailable, error)',
     labelNames: ['result'],
   });
   const loads = kit.metrics.counter({
@@ -118,7 +141,59 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     return product;
   }
 
+  // A stored page is `<generation>\n<json>`; it is current only while the generation has not moved.
+  async function readPage(key: string, load: () => Promise<string>) {
+    const redisKey = pageKey(key);
+    let generation: string | undefined;
+    if (usable()) {
+      try {
+        if (await kit.flags.get('productCacheFailure')) {
+          throw new Error('search cache read failed (productCacheFailure flag)');
+        }
+        const [cached, gen] = await withTimeout(redis!.mget(redisKey, CATALOGUE_GENERATION));
+        generation = gen ?? '';
+        const cut = cached ? cached.indexOf('\n') : -1;
+        if (cached && cut === generation.length && cached.startsWith(generation)) {
+          pageRequests.inc({ result: 'hit' });
+          return cached.slice(cut + 1);
+        }
+        pageRequests.inc({ result: 'miss' });
+      } catch (err) {
+        generation = undefined;
+        pageRequests.inc({ result: 'error' });
+        warn(err, 'page get');
+      }
+    } else {
+      pageRequests.inc({ result: 'bypass' });
+    }
+    const body = await load();
+    if (generation !== undefined && usable()) {
+      await withTimeout(
+        redis!.eval(
+          SET_IF_GENERATION,
+          2,
+          redisKey,
+          CATALOGUE_GENERATION,
+          generation,
+          `${generation}\n${body}`,
+          searchTtl,
+        ),
+      ).catch((err: unknown) => warn(err, 'page set'));
+    }
+    return body;
+  }
+
   return {
+    page(key, load) {
+      if (searchTtl <= 0) return load();
+      const pending = pagesInflight.get(key);
+      if (pending) return pending;
+      const promise = readPage(key, load).finally(() => {
+        if (pagesInflight.get(key) === promise) pagesInflight.delete(key);
+      });
+      pagesInflight.set(key, promise);
+      return promise;
+    },
     get(id, load) {
       const pending = inflight.get(id);
       if (pending) return pending;
@@ -131,11 +206,15 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     async invalidate(ids) {
       // Readers arriving after a write must not join a load that started before it.
       for (const id of ids) inflight.delete(id);
-      if (ids.length === 0 || !usable()) return;
+      if (ids.length === 0) return;
+      pagesInflight.clear();
+      if (!usable()) return;
       const multi = redis!.multi();
       for (const id of ids) {
         multi.incr(generationKey(id)).expire(generationKey(id), GENERATION_TTL_SECONDS).del(valueKey(id));
       }
+      // Always, so replicas that cache pages see this write even where this one does not cache.
+      multi.incr(CATALOGUE_GENERATION);
       await withTimeout(multi.exec()).catch((err: unknown) => warn(err, 'invalidate'));
     },
   };

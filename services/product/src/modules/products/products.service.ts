@@ -55,7 +55,8 @@ export interface ProductsService {
   create(input: NewProduct): Promise<Product>;
   update(id: number, changes: ProductChanges, ifMatch: string | undefined): Promise<Product>;
   remove(id: number, ifMatch: string | undefined): Promise<void>;
-  search(input: SearchInput): Promise<{ items: Product[]; next_cursor: string | null }>;
+  /** One page of results as the JSON text of `ProductPage` (what the route sends; cached pages are sent as stored). */
+  search(input: SearchInput): Promise<string>;
 }
 
 function mapConstraint(err: unknown): never {
@@ -113,23 +114,40 @@ export function createProductsService(deps: {
       const q = input.q?.trim() ? input.q : undefined;
       const sort: ProductSort = input.sort ?? (q ? 'relevance' : 'newest');
       const limit = Math.min(input.limit ?? 20, MAX_PAGE_SIZE);
-      const rows = await products.search({
+      const filter = {
         q,
         categoryId: input.category_id,
         minPrice: input.min_price,
         maxPrice: input.max_price,
         currency: input.currency,
         sort,
+        // Decoded before the cache is asked, so a bad cursor is a 400 whether or not a page is cached.
         after: input.cursor === undefined ? undefined : decodeCursor(input.cursor, sort),
         limit: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((r) => r.product),
-        next_cursor:
-          rows.length > limit && last ? encodeCursor(sort, { key: last.sortKey, id: last.product.id }) : null,
       };
+      const key = JSON.stringify([
+        q ?? null,
+        filter.categoryId ?? null,
+        filter.minPrice ?? null,
+        filter.maxPrice ?? null,
+        filter.currency ?? null,
+        sort,
+        input.cursor ?? null,
+        limit,
+      ]);
+      return cache.page(key, async () => {
+        const rows = await products.search(filter);
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        const result: { items: Product[]; next_cursor: string | null } = {
+          items: page.map((r) => r.product),
+          next_cursor:
+            rows.length > limit && last
+              ? encodeCursor(sort, { key: last.sortKey, id: last.product.id })
+              : null,
+        };
+        return JSON.stringify(result);
+      });
     },
   };
 }
