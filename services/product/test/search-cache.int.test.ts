@@ -152,6 +152,33 @@ describe('search page cache', () => {
   });
 });
 
+describe('the response contract on cached pages', () => {
+  it('checks a page against ProductPage before caching it: a page with a field the schema does not allow is a 500 and is not stored', async () => {
+    const app = await startProductApp(running.env);
+    const { products } = app.modules;
+    const real = products.search.bind(products);
+    try {
+      products.search = (input, print) =>
+        real(input, (page) =>
+          print({ ...page, items: page.items.map((i) => ({ ...i, cost_price: 1 }) as typeof i) }),
+        );
+      const leaking = await search(app, 'q=kettle&limit=13');
+      expect(leaking.statusCode).toBe(500);
+      expect(leaking.body).not.toContain('cost_price');
+
+      products.search = real;
+      const misses = await metric(app, 'miss');
+      const fine = await search(app, 'q=kettle&limit=13');
+      expect(fine.statusCode).toBe(200);
+      expect(fine.body).not.toContain('cost_price');
+      expect(await metric(app, 'miss')).toBe(misses + 1);
+    } finally {
+      products.search = real;
+      await app.close();
+    }
+  });
+});
+
 describe('search page cache turned off (PRODUCT_SEARCH_CACHE_TTL_SECONDS=0)', () => {
   it('runs every search against PostgreSQL and stores no page', async () => {
     const uncached = await startProductApp(running.env, { env: { PRODUCT_SEARCH_CACHE_TTL_SECONDS: '0' } });

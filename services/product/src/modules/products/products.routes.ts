@@ -36,10 +36,10 @@ const productReadRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = asyn
         response: { 200: ProductPage, ...problems(400) },
       },
     },
-    // The service prints the page (ProductPage's fields only) so a cached page goes out as stored.
     async (request, reply) => {
-      const page = await products.search(request.query);
-      // A string with a JSON content type skips the response serializer; `as never` says so to the types.
+      // A page is printed by this route's serializer (checked against ProductPage) before it is cached;
+      // the text then goes out as it is: a string with a JSON content type skips the serializer.
+      const page = await products.search(request.query, (body) => String(reply.serialize(body)));
       return reply.type('application/json; charset=utf-8').send(page as never);
     },
   );

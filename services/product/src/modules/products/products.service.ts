@@ -50,13 +50,22 @@ export interface SearchInput {
   limit?: number | undefined;
 }
 
+/** The body of `GET /api/v1/products` (`ProductPage`). */
+export interface ProductPageBody {
+  items: Product[];
+  next_cursor: string | null;
+}
+
 export interface ProductsService {
   get(id: number): Promise<Product>;
   create(input: NewProduct): Promise<Product>;
   update(id: number, changes: ProductChanges, ifMatch: string | undefined): Promise<Product>;
   remove(id: number, ifMatch: string | undefined): Promise<void>;
-  /** One page of results as the JSON text of `ProductPage` (what the route sends; cached pages are sent as stored). */
-  search(input: SearchInput): Promise<string>;
+  /**
+   * One page of results as JSON text, printed by `print` (the route's own serializer, which checks the
+   * page against its response schema) when the page is not cached; cached pages are returned as stored.
+   */
+  search(input: SearchInput, print: (page: ProductPageBody) => string): Promise<string>;
 }
 
 function mapConstraint(err: unknown): never {
@@ -102,7 +111,7 @@ export function createProductsService(deps: {
       await settle(id, await products.softDelete(id, versionsFromIfMatch(ifMatch, false)));
     },
 
-    async search(input) {
+    async search(input, print) {
       if (
         input.min_price !== undefined &&
         input.max_price !== undefined &&
@@ -139,14 +148,13 @@ export function createProductsService(deps: {
         const rows = await products.search(filter);
         const page = rows.slice(0, limit);
         const last = page.at(-1);
-        const result: { items: Product[]; next_cursor: string | null } = {
+        return print({
           items: page.map((r) => r.product),
           next_cursor:
             rows.length > limit && last
               ? encodeCursor(sort, { key: last.sortKey, id: last.product.id })
               : null,
-        };
-        return JSON.stringify(result);
+        });
       });
     },
   };
