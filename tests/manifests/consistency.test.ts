@@ -10,7 +10,7 @@ import {
 } from './support/consistency.js';
 import { blueprintRenders, find, type Rendered, renders } from './support/context.js';
 import { BLUEPRINT, SERVICE_NAMES } from './support/design-table.js';
-import { kitHttpMetrics, parsePromQL } from './support/promql.js';
+import { kitHttpMetrics, parsePromQL, shopMetrics } from './support/promql.js';
 import type { K8sObject } from './support/renders.js';
 import { grpcCallers, grpcCalls, serviceCallers, serviceCalls } from './support/service-calls.js';
 import {
@@ -535,6 +535,8 @@ describe('ingress', () => {
 
 describe('alerts, dashboard and the adapter rule use what the service kit exports', () => {
   const kit = kitHttpMetrics();
+  // The other metrics the kit and the services define (cache, fault flags, process memory).
+  const services = shopMetrics();
   const targetLabels = ['namespace', 'pod', 'app', 'instance', 'job', 'service', 'le'];
   const infraMetrics = [
     'up',
@@ -547,17 +549,22 @@ describe('alerts, dashboard and the adapter rule use what the service kit export
   function checkExpression(expr: string): string[] {
     const problems: string[] = [];
     const { selectors, groupBy } = parsePromQL(expr);
+    const known = [...kit.labels, ...targetLabels, 'deployment'];
     for (const s of selectors) {
       const base = s.metric.replace(/_(bucket|sum|count)$/, '');
+      const own = services.get(s.metric);
       if (kit.names.includes(s.metric) || kit.names.includes(base)) {
         for (const l of s.labels)
           if (![...kit.labels, ...targetLabels].includes(l))
             problems.push(`${s.metric}: label ${l} is not exported`);
+      } else if (own) {
+        for (const l of s.labels)
+          if (![...own, ...targetLabels].includes(l))
+            problems.push(`${s.metric}: label ${l} is not exported`);
+        known.push(...own);
       } else if (!infraMetrics.includes(s.metric)) problems.push(`unknown metric ${s.metric}`);
     }
-    for (const l of groupBy)
-      if (![...kit.labels, ...targetLabels, 'deployment'].includes(l))
-        problems.push(`by (${l}) is not a known label`);
+    for (const l of groupBy) if (!known.includes(l)) problems.push(`by (${l}) is not a known label`);
     return problems;
   }
 
@@ -571,6 +578,13 @@ describe('alerts, dashboard and the adapter rule use what the service kit export
   it('the expression checker rejects a label the kit does not export', () => {
     expect(checkExpression('sum(rate(http_requests_total{code=~"5.."}[5m])) by (app)')).toEqual([
       'http_requests_total: label code is not exported',
+    ]);
+    expect(checkExpression('sum(rate(product_cache_requests_total{outcome="hit"}[5m])) by (reason)')).toEqual(
+      ['product_cache_requests_total: label outcome is not exported', 'by (reason) is not a known label'],
+    );
+    expect(checkExpression('max(shop_fault_flags) by (flag)')).toEqual([
+      'unknown metric shop_fault_flags',
+      'by (flag) is not a known label',
     ]);
   });
 
@@ -614,7 +628,16 @@ describe('alerts, dashboard and the adapter rule use what the service kit export
       title: string;
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
     };
-    expect(dashboard.panels).toHaveLength(4);
+    // The seed's four panels (7.2), then memory, fault flags and cache hit ratios.
+    expect(dashboard.panels.map((p) => p.title)).toEqual([
+      'Requests per second',
+      'p99 latency',
+      'Error rate (5xx %)',
+      'Available replicas',
+      'Memory (RSS per pod)',
+      'Fault flags on',
+      'Cache hit ratio',
+    ]);
     expect(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => checkExpression(t.expr)))).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './renders.js';
 
@@ -15,7 +15,36 @@ export function kitHttpMetrics(): { names: string[]; labels: string[] } {
   return { names, labels };
 }
 
+/**
+ * Every metric the kit and the services define with prom-client (`name: '…'` and its `labelNames`, read
+ * from their sources), plus the process metrics of prom-client's default collector the dashboards use.
+ */
+export function shopMetrics(): Map<string, string[]> {
+  const metrics = new Map<string, string[]>([['process_resident_memory_bytes', []]]);
+  const roots = [
+    path.join(repoRoot, 'packages/service-kit/src'),
+    ...readdirSync(path.join(repoRoot, 'services')).map((s) => path.join(repoRoot, 'services', s, 'src')),
+  ];
+  const files = roots.flatMap((root) =>
+    readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(root, f)),
+  );
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    // A metric definition: `name: 'x', help: '…'` then, before the object ends, maybe `labelNames: [...]`.
+    for (const m of source.matchAll(
+      /name:\s*'([a-z_:]+)',\s*help:[^}]*?(?:labelNames:\s*\[([^\]]*)\]|\})/g,
+    )) {
+      const labels = m[2]?.match(/'([^']+)'/g)?.map((l) => l.slice(1, -1)) ?? [];
+      metrics.set(m[1]!, labels);
+    }
+  }
+  return metrics;
+}
+
 const KEYWORDS = new Set([
+  'vector',
   'sum',
   'rate',
   'irate',
