@@ -122,9 +122,8 @@ describe.skipIf(!engine.available)('containers', () => {
 
     it.each(SERVICES)('shop-%s has a curl-free HEALTHCHECK and OCI source/revision/version labels', (svc) => {
       const image = inspect(imageName(svc, TAG));
-      expect(image.Config.Healthcheck?.Test[0]).toBe('CMD');
-      expect(image.Config.Healthcheck?.Test.slice(1, 3)).toEqual(['node', '-e']);
-      expect(image.Config.Healthcheck?.Test.join(' ')).toContain('/healthz');
+      // shop-probe (scripts/http-probe.sh, bash /dev/tcp) instead of a node process per check.
+      expect(image.Config.Healthcheck?.Test).toEqual(['CMD', 'shop-probe', '/healthz']);
       expect(image.Config.Labels).toMatchObject({
         'org.opencontainers.image.source': expect.stringMatching(/^https:\/\//),
         'org.opencontainers.image.revision': revision,
