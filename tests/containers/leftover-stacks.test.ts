@@ -75,3 +75,12 @@ describe.skipIf(!engine.available)('leftover test stacks', () => {
     expect(re.test('shopct-mine')).toBe(false);
   });
 });
+
+it('.ci/run removes the leftover stacks before it starts the container suites', () => {
+  const ci = readFileSync(path.join(repoRoot, '.ci/run'), 'utf8');
+  // The commands as lines of the script (the header comment names them too).
+  const cleanup = ci.search(/^\s*bash scripts\/remove-leftover-test-stacks\.sh$/m);
+  const suites = ci.search(/^\s*npm run test:containers$/m);
+  expect(cleanup).toBeGreaterThan(0);
+  expect(suites).toBeGreaterThan(cleanup);
+});
