@@ -263,6 +263,16 @@ async function rounds(variants: Record<string, () => Promise<Load>>): Promise<Sa
   return out;
 }
 const med = (xs: Load[], key: keyof Load) => median(xs.map((x) => x[key] as number));
+/** A row's figures: Shop's and the baseline's medians, and the median and spread of the per-round ratios. */
+const compared = (shop: Load[], baseline: Load[], key: keyof Load) => {
+  const ratios = ratiosOf(shop, baseline, key);
+  return {
+    shop: med(shop, key),
+    baseline: med(baseline, key),
+    ratio: median(ratios),
+    spread: spread(ratios),
+  };
+};
 const fails = (...xs: Load[][]) => xs.flat().reduce((s, x) => s + x.failed, 0);
 
 /** Checkout: `concurrency` shoppers POST orders for SECONDS; 201 → PAID from paid_at in the database. */
@@ -405,40 +415,28 @@ async function main(): Promise<void> {
     push({
       scenario: 'product-read',
       unit: 'req/s',
-      shop: med(rs, 'rps'),
-      baseline: med(rb, 'rps'),
-      ratio: median(ratiosOf(rs, rb, 'rps')),
-      spread: spread(ratiosOf(rs, rb, 'rps')),
+      ...compared(rs, rb, 'rps'),
       detail: `GET /products/1 cached, 20 conns; Shop p99 ${fmt(med(rs, 'p99'))} ms, ${fmt(med(rs, 'cpuPerReq'), 3)} CPU-ms/req; node:http+ioredis p99 ${fmt(med(rb, 'p99'))} ms, ${fmt(med(rb, 'cpuPerReq'), 3)} CPU-ms/req`,
       failed: fails(rs, rb),
     });
     push({
       scenario: 'product-read-p99',
       unit: 'ms',
-      shop: med(rs, 'p99'),
-      baseline: med(rb, 'p99'),
-      ratio: median(ratiosOf(rs, rb, 'p99')),
-      spread: spread(ratiosOf(rs, rb, 'p99')),
+      ...compared(rs, rb, 'p99'),
       detail: 'p99 latency of the cached read vs the node:http+ioredis baseline',
       failed: 0,
     });
     push({
       scenario: 'product-read-cpu',
       unit: 'CPU-ms/req',
-      shop: med(rs, 'cpuPerReq'),
-      baseline: med(rb, 'cpuPerReq'),
-      ratio: median(ratiosOf(rs, rb, 'cpuPerReq')),
-      spread: spread(ratiosOf(rs, rb, 'cpuPerReq')),
+      ...compared(rs, rb, 'cpuPerReq'),
       detail: 'CPU-ms per cached read from /proc (utime+stime), Shop vs node:http+ioredis',
       failed: 0,
     });
     push({
       scenario: 'telemetry-on-vs-off',
       unit: 'req/s',
-      shop: med(rs, 'rps'),
-      baseline: med(rn, 'rps'),
-      ratio: median(ratiosOf(rs, rn, 'rps')),
-      spread: spread(ratiosOf(rs, rn, 'rps')),
+      ...compared(rs, rn, 'rps'),
       detail: `same GET, telemetry import on (shipped sampling) vs OTEL off: tax ${fmt((1 - median(ratiosOf(rs, rn, 'rps'))) * 100)} %; ${fmt(med(rn, 'cpuPerReq'), 3)} CPU-ms/req off`,
       failed: fails(rn),
     });
@@ -464,10 +462,7 @@ async function main(): Promise<void> {
       push({
         scenario,
         unit: 'req/s',
-        shop: med(xs, 'rps'),
-        baseline: med(hh, 'rps'),
-        ratio: median(ratiosOf(xs, hh, 'rps')),
-        spread: spread(ratiosOf(xs, hh, 'rps')),
+        ...compared(xs, hh, 'rps'),
         detail: `${what} /healthz vs node:http hello; p99 ${fmt(med(xs, 'p99'))} vs ${fmt(med(hh, 'p99'))} ms; ${fmt(med(xs, 'cpuPerReq'), 3)} vs ${fmt(med(hh, 'cpuPerReq'), 3)} CPU-ms/req`,
         failed: fails(xs, hh),
       });
@@ -520,20 +515,14 @@ async function main(): Promise<void> {
     push({
       scenario: 'search',
       unit: 'req/s',
-      shop: med(ss, 'rps'),
-      baseline: med(sp, 'rps'),
-      ratio: median(ratiosOf(ss, sp, 'rps')),
-      spread: spread(ratiosOf(ss, sp, 'rps')),
+      ...compared(ss, sp, 'rps'),
       detail: `?q=steel, 20 conns, pages cached in Redis until the next write; pgbench -M prepared -c 20 ${fmt(med(sp, 'rps'))} tps, -M extended ${fmt(med(se, 'rps'))} tps (ratio ${fmt(median(ratiosOf(ss, se, 'rps')), 2)}); Shop p99 ${fmt(med(ss, 'p99'))} ms, ${fmt(med(ss, 'cpuPerReq'), 3)} CPU-ms/req`,
       failed: fails(ss, sp, se),
     });
     push({
       scenario: 'search-uncached',
       unit: 'req/s',
-      shop: med(su, 'rps'),
-      baseline: med(sp, 'rps'),
-      ratio: median(ratiosOf(su, sp, 'rps')),
-      spread: spread(ratiosOf(su, sp, 'rps')),
+      ...compared(su, sp, 'rps'),
       detail: `the same with PRODUCT_SEARCH_CACHE_TTL_SECONDS=0 (every request runs the SQL, as most do while writes keep invalidating); p99 ${fmt(med(su, 'p99'))} ms, ${fmt(med(su, 'cpuPerReq'), 3)} CPU-ms/req`,
       failed: fails(su, sp),
     });
@@ -568,20 +557,14 @@ async function main(): Promise<void> {
     push({
       scenario: 'login',
       unit: 'req/s',
-      shop: med(ls, 'rps'),
-      baseline: med(la, 'rps'),
-      ratio: median(ratiosOf(ls, la, 'rps')),
-      spread: spread(ratiosOf(ls, la, 'rps')),
+      ...compared(ls, la, 'rps'),
       detail: `POST /users/login, 20 conns, vs argon2id verify in its own process (m=19456, t=2, p=1, 20 in flight, the image's malloc settings); Shop p99 ${fmt(med(ls, 'p99'))} ms`,
       failed: fails(ls),
     });
     push({
       scenario: 'read-p99-during-login',
       unit: 'ms',
-      shop: med(lr, 'p99'),
-      baseline: med(lq, 'p99'),
-      ratio: median(ratiosOf(lr, lq, 'p99')),
-      spread: spread(ratiosOf(lr, lq, 'p99')),
+      ...compared(lr, lq, 'p99'),
       detail: 'cached read p99 (10 conns) while 20 conns log in, vs the same read alone',
       failed: fails(lr, lq),
     });

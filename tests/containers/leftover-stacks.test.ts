@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BASE_IMAGE, ensureEngine, repoRoot, run } from './docker.js';
 
 const engine = ensureEngine();
+if (!engine.available) console.warn(`[leftover-stacks] SKIPPED: no Docker engine — ${engine.reason}`);
 const docker = engine.available ? engine.docker : 'docker';
 const script = path.join(repoRoot, 'scripts/remove-leftover-test-stacks.sh');
 

@@ -59,6 +59,17 @@ return 1
 
 class CacheTimeout extends Error {}
 
+/** Concurrent callers of one key share one pending read (one database load per key and process). */
+function shared<K, V>(pending: Map<K, Promise<V>>, key: K, read: () => Promise<V>): Promise<V> {
+  const running = pending.get(key);
+  if (running) return running;
+  const promise = read().finally(() => {
+    if (pending.get(key) === promise) pending.delete(key);
+  });
+  pending.set(key, promise);
+  return promise;
+}
+
 export function createProductCache(options: ProductCacheOptions): ProductCache {
   const { redis, kit, logger } = options;
   const timeoutMs = options.timeoutMs ?? 100;
@@ -186,22 +197,10 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
   return {
     page(key, load) {
       if (searchTtl <= 0) return load();
-      const pending = pagesInflight.get(key);
-      if (pending) return pending;
-      const promise = readPage(key, load).finally(() => {
-        if (pagesInflight.get(key) === promise) pagesInflight.delete(key);
-      });
-      pagesInflight.set(key, promise);
-      return promise;
+      return shared(pagesInflight, key, () => readPage(key, load));
     },
     get(id, load) {
-      const pending = inflight.get(id);
-      if (pending) return pending;
-      const promise = readThrough(id, load).finally(() => {
-        if (inflight.get(id) === promise) inflight.delete(id);
-      });
-      inflight.set(id, promise);
-      return promise;
+      return shared(inflight, id, () => readThrough(id, load));
     },
     async invalidate(ids) {
       // Readers arriving after a write must not join a load that started before it.
