@@ -396,7 +396,7 @@ async function main(): Promise<void> {
     const productPath = '/api/v1/products/1';
     await json(`${product.url}${productPath}`);
     await json(`${product.url}${productPath}`);
-    const key = `${stack.redis.prefix}product:v1:1`;
+    const key = `${stack.redis.prefix}product:v2:1`;
     const httpRedis = await startBaseline('http-redis.mjs', { REDIS_URL: stack.redis.url, BENCH_KEY: key });
     const hello = await startBaseline('http-hello.mjs');
     const fastifyHello = await startBaseline('fastify-hello.mjs');

@@ -1,6 +1,5 @@
 import { getFreePort } from '@shop/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Product } from '../src/modules/products/products.repository.js';
 import { auth, createProduct, type RunningProductApp, startProductApp, useProductApp } from './harness.js';
 
 const running = useProductApp('cache');
@@ -27,9 +26,55 @@ describe('product cache (Redis, cache-aside)', () => {
     const again = await get(running, p.id);
     expect(again.json().name).toBe('Cached name');
     expect(again.headers.etag).toBe('"v1"');
-    const ttl = await running.redis.ttl(`product:v1:${p.id}`);
+    const ttl = await running.redis.ttl(`product:v2:${p.id}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  it('sends a hit as stored: the text the route printed, with its ETag, not parsed and printed again', async () => {
+    const p = await createProduct(running, admin, { name: 'Printed once' });
+    const first = await get(running, p.id);
+    const stored = (await running.redis.get(`product:v2:${p.id}`))!;
+    const generation = (await running.redis.get(`product:gen:${p.id}`)) ?? '';
+    // <generation>\n<etag>\n<json>: the body is exactly what the first (uncached) answer sent.
+    expect(stored).toBe(`${generation}\n"v1"\n${first.body}`);
+    // Swap the stored text for a marker the serializer could never print (key order, spacing): a hit
+    // sends it byte for byte.
+    const marker = `{ "name" : "as stored",  "id": ${p.id} }`;
+    await running.redis.set(`product:v2:${p.id}`, `${generation}\n"v7"\n${marker}`, 'KEEPTTL');
+    const hit = await get(running, p.id);
+    expect(hit.body).toBe(marker);
+    expect(hit.headers.etag).toBe('"v7"');
+    expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('serves a value only under the generation it was stored with (writes of the previous release)', async () => {
+    const p = await createProduct(running, admin, { name: 'Before old write' });
+    await get(running, p.id);
+    // What an instance of the previous release does on a write: its own SQL, then INCR the generation
+    // and DEL its own key (product:v1) — it knows nothing of product:v2.
+    await running.pool.query(
+      `UPDATE catalog.products SET name = 'Written by v1', version = version + 1 WHERE id = $1`,
+      [p.id],
+    );
+    await running.redis.incr(`product:gen:${p.id}`);
+    await running.redis.del(`product:v1:${p.id}`);
+    const read = await get(running, p.id);
+    expect(read.json().name).toBe('Written by v1');
+    expect(read.headers.etag).toBe('"v2"');
+  });
+
+  it('deletes the previous release’s key (product:v1) on every write, so its instances see the change', async () => {
+    const p = await createProduct(running, admin, { name: 'Legacy' });
+    await running.redis.set(`product:v1:${p.id}`, JSON.stringify({ ...p, name: 'Legacy' }), 'EX', 60);
+    const patched = await running.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/products/${p.id}`,
+      headers: { ...auth(admin), 'if-match': '"v1"' },
+      payload: { name: 'New' },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(await running.redis.exists(`product:v1:${p.id}`)).toBe(0);
   });
 
   it('is invalidated by an update and by a delete', async () => {
@@ -70,7 +115,7 @@ describe('product cache (Redis, cache-aside)', () => {
 
   it('never stores a value that a concurrent update made stale', async () => {
     const p = await createProduct(running, admin, { name: 'v1 name' });
-    const old = (await running.modules.products.get(p.id)) as Product;
+    const old = await running.modules.products.get(p.id, (x) => JSON.stringify(x));
     await running.modules.cache.invalidate([p.id]);
     let releaseLoader: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -87,8 +132,31 @@ describe('product cache (Redis, cache-aside)', () => {
     releaseLoader();
     await slow;
     // ...so the next read must reach the loader instead of the stale copy.
-    const fresh = await running.modules.cache.get(p.id, async () => ({ ...old, name: 'fresh' }));
-    expect(fresh?.name).toBe('fresh');
+    const fresh = await running.modules.cache.get(p.id, async () => ({ ...old, body: '{"name":"fresh"}' }));
+    expect(fresh?.body).toBe('{"name":"fresh"}');
+  });
+});
+
+describe('the response contract on cached products', () => {
+  it('checks a product against ProductSchema before caching it: a field the schema does not allow is a 500 and is not stored', async () => {
+    const p = await createProduct(running, admin, { name: 'Contract' });
+    await running.modules.cache.invalidate([p.id]);
+    const { products } = running.modules;
+    const real = products.get.bind(products);
+    try {
+      products.get = (id, print) =>
+        real(id, (product) => print({ ...product, cost_price: 1 } as typeof product));
+      const leaking = await get(running, p.id);
+      expect(leaking.statusCode).toBe(500);
+      expect(leaking.body).not.toContain('cost_price');
+      expect(await running.redis.exists(`product:v2:${p.id}`)).toBe(0);
+    } finally {
+      products.get = real;
+    }
+    const fine = await get(running, p.id);
+    expect(fine.statusCode).toBe(200);
+    expect(fine.json().name).toBe('Contract');
+    expect(fine.body).not.toContain('cost_price');
   });
 });
 

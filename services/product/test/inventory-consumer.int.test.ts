@@ -103,7 +103,9 @@ async function reserve(quantity: number): Promise<string> {
   return orderId;
 }
 
-const stock = async () => (await modules.products.get(productId)).stock;
+const stock = async () =>
+  (JSON.parse((await modules.products.get(productId, (p) => JSON.stringify(p))).body) as { stock: number })
+    .stock;
 
 async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
   for (let i = 0; i < 150; i++) {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ServiceKit } from '@shop/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Product } from './products.repository.js';
 
 /**
  * Cache-aside for single products in Redis.
@@ -19,8 +18,18 @@ import type { Product } from './products.repository.js';
  * counts as a hit only if it was stored under the current generation. So a page never shows stock or
  * prices older than the last write the service made; during heavy checkout most pages miss.
  */
+/** A product as the API sends it: its ETag and the JSON text the route's serializer printed. */
+export interface PrintedProduct {
+  etag: string;
+  body: string;
+}
+
 export interface ProductCache {
-  get(id: number, load: () => Promise<Product | undefined>): Promise<Product | undefined>;
+  /**
+   * One product as sent (`load` reads and prints it when it is not cached); undefined when it does
+   * not exist. A hit is returned as stored: no parse, no validation, no serializer.
+   */
+  get(id: number, load: () => Promise<PrintedProduct | undefined>): Promise<PrintedProduct | undefined>;
   /**
    * A search page as the JSON text the API sends, keyed by the canonical form of the search; `load`
    * runs the search and prints the page. Pages are not cached when `searchTtlSeconds` is 0.
@@ -41,12 +50,18 @@ export interface ProductCacheOptions {
   logger: Pick<Logger, 'warn'>;
 }
 
-const valueKey = (id: number) => `product:v1:${id}`;
+// v2 stores `<generation>\n<etag>\n<json>` (the product as sent); v1 (releases before it) stored the
+// product as JSON. Both are deleted on every write, so neither version serves what the other changed
+// during a rolling deploy; a v2 value also carries the generation it was stored under and counts only
+// while that is current (the generation is bumped by every version's writes).
+const valueKey = (id: number) => `product:v2:${id}`;
+const legacyValueKey = (id: number) => `product:v1:${id}`;
 const generationKey = (id: number) => `product:gen:${id}`;
 const pageKey = (key: string) => `product:search:v1:${createHash('sha1').update(key).digest('base64url')}`;
 /** The catalogue generation: bumped by every invalidation, embedded in every stored search page. */
 const CATALOGUE_GENERATION = 'product:search:gen';
-const MISSING = '{"missing":true}';
+/** The etag line of an id known not to exist (a real ETag always starts with a quote). */
+const MISSING = 'missing';
 const GENERATION_TTL_SECONDS = 86_400;
 
 // Store only if nobody invalidated the key since the loader read the generation.
@@ -58,6 +73,12 @@ return 1
 `;
 
 class CacheTimeout extends Error {}
+
+/** The rest of a stored `<generation>\n<rest>` value if it was stored under `generation`, else undefined. */
+function storedUnder(value: string, generation: string): string | undefined {
+  const cut = value.indexOf('\n');
+  return cut === generation.length && value.startsWith(generation) ? value.slice(cut + 1) : undefined;
+}
 
 /** Concurrent callers of one key share one pending read (one database load per key and process). */
 function shared<K, V>(pending: Map<K, Promise<V>>, key: K, read: () => Promise<V>): Promise<V> {
@@ -75,7 +96,7 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
   const timeoutMs = options.timeoutMs ?? 100;
   const missingTtl = options.missingTtlSeconds ?? 30;
   const searchTtl = options.searchTtlSeconds ?? 0;
-  const inflight = new Map<number, Promise<Product | undefined>>();
+  const inflight = new Map<number, Promise<PrintedProduct | undefined>>();
   const pagesInflight = new Map<string, Promise<string>>();
 
   const requests = kit.metrics.counter({
@@ -119,7 +140,7 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     }
   };
 
-  async function readThrough(id: number, load: () => Promise<Product | undefined>) {
+  async function readThrough(id: number, load: () => Promise<PrintedProduct | undefined>) {
     let generation: string | undefined;
     if (usable()) {
       try {
@@ -127,13 +148,17 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
           throw new Error('product cache read failed (productCacheFailure flag)');
         }
         const [cached, gen] = await withTimeout(redis!.mget(valueKey(id), generationKey(id)));
-        if (cached) {
-          requests.inc({ result: 'hit' });
-          return cached === MISSING ? undefined : (JSON.parse(cached) as Product);
-        }
         generation = gen ?? '';
+        const hit = cached ? storedUnder(cached, generation) : undefined;
+        if (hit !== undefined) {
+          requests.inc({ result: 'hit' });
+          const cut = hit.indexOf('\n');
+          const etag = cut < 0 ? hit : hit.slice(0, cut);
+          return etag === MISSING ? undefined : { etag, body: hit.slice(cut + 1) };
+        }
         requests.inc({ result: 'miss' });
       } catch (err) {
+        generation = undefined;
         requests.inc({ result: 'error' });
         warn(err, 'get');
       }
@@ -143,7 +168,7 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
     loads.inc();
     const product = await load();
     if (generation !== undefined && usable()) {
-      const value = product ? JSON.stringify(product) : MISSING;
+      const value = `${generation}\n${product ? `${product.etag}\n${product.body}` : MISSING}`;
       const ttl = product ? options.ttlSeconds : missingTtl;
       await withTimeout(
         redis!.eval(SET_IF_GENERATION, 2, valueKey(id), generationKey(id), generation, value, ttl),
@@ -163,10 +188,10 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
         }
         const [cached, gen] = await withTimeout(redis!.mget(redisKey, CATALOGUE_GENERATION));
         generation = gen ?? '';
-        const cut = cached ? cached.indexOf('\n') : -1;
-        if (cached && cut === generation.length && cached.startsWith(generation)) {
+        const hit = cached ? storedUnder(cached, generation) : undefined;
+        if (hit !== undefined) {
           pageRequests.inc({ result: 'hit' });
-          return cached.slice(cut + 1);
+          return hit;
         }
         pageRequests.inc({ result: 'miss' });
       } catch (err) {
@@ -210,7 +235,10 @@ export function createProductCache(options: ProductCacheOptions): ProductCache {
       if (!usable()) return;
       const multi = redis!.multi();
       for (const id of ids) {
-        multi.incr(generationKey(id)).expire(generationKey(id), GENERATION_TTL_SECONDS).del(valueKey(id));
+        multi
+          .incr(generationKey(id))
+          .expire(generationKey(id), GENERATION_TTL_SECONDS)
+          .del(valueKey(id), legacyValueKey(id));
       }
       // Always, so replicas that cache pages see this write even where this one does not cache.
       multi.incr(CATALOGUE_GENERATION);

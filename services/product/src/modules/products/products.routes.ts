@@ -55,8 +55,13 @@ const productReadRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const product = await products.get(request.params.id);
-      return reply.header('etag', etagOf(product)).send(product);
+      // As for search: printed by this route's serializer (checked against ProductSchema) before it is
+      // cached, sent as the stored text afterwards.
+      const { etag, body } = await products.get(request.params.id, (p) => String(reply.serialize(p)));
+      return reply
+        .header('etag', etag)
+        .type('application/json; charset=utf-8')
+        .send(body as never);
     },
   );
 };

@@ -1,4 +1,4 @@
-import type { ProductCache } from './product-cache.js';
+import type { PrintedProduct, ProductCache } from './product-cache.js';
 import {
   ifMatchRequired,
   priceRangeInverted,
@@ -57,7 +57,12 @@ export interface ProductPageBody {
 }
 
 export interface ProductsService {
-  get(id: number): Promise<Product>;
+  /**
+   * One product as sent: its ETag and its JSON text, printed by `print` (the route's own serializer,
+   * which checks it against the response schema) when it is not cached; cached products are returned
+   * as stored. 404 when it does not exist.
+   */
+  get(id: number, print: (product: Product) => string): Promise<PrintedProduct>;
   create(input: NewProduct): Promise<Product>;
   update(id: number, changes: ProductChanges, ifMatch: string | undefined): Promise<Product>;
   remove(id: number, ifMatch: string | undefined): Promise<void>;
@@ -88,8 +93,11 @@ export function createProductsService(deps: {
   };
 
   return {
-    async get(id) {
-      const product = await cache.get(id, () => products.findById(id));
+    async get(id, print) {
+      const product = await cache.get(id, async () => {
+        const row = await products.findById(id);
+        return row && { etag: etagOf(row), body: print(row) };
+      });
       if (!product) throw productNotFound();
       return product;
     },
