@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { context, propagation, type TextMapPropagator, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { Registry } from 'prom-client';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../errors/domain-errors.js';
-import { createHttpClient, type HttpClient } from './http-client.js';
+import { createHttpClient, type HttpClient, type Transport } from './http-client.js';
 
 // Minimal W3C propagator so the test observes exactly what the client injects.
 const w3c: TextMapPropagator = {
@@ -129,7 +130,12 @@ describe('createHttpClient', () => {
   it('leaves traceparent to the undici instrumentation when it is loaded, so the header is sent once', async () => {
     server = await startServer();
     server.behave((_req, res) => json(res, 200, {}));
-    const listener = () => {};
+    // The transport (undici's request) announces every request on the channel the instrumentation
+    // listens to, exactly as fetch does: otherwise no span and no traceparent at all.
+    const seen: string[] = [];
+    const listener = (message: unknown) => {
+      seen.push((message as { request: { path: string } }).request.path);
+    };
     diagnosticsChannel.subscribe('undici:request:create', listener);
     try {
       const ctx = trace.setSpanContext(context.active(), {
@@ -141,6 +147,7 @@ describe('createHttpClient', () => {
     } finally {
       diagnosticsChannel.unsubscribe('undici:request:create', listener);
     }
+    expect(seen).toEqual(['/']);
     // This stand-in subscriber injects nothing; the real instrumentation would add exactly one value.
     expect(server.requests[0]!.headers.traceparent).toBeUndefined();
   });
@@ -177,17 +184,18 @@ describe('createHttpClient', () => {
     server = await startServer();
     server.behave((_req, res) => json(res, 201, { ok: true }));
     let calls = 0;
-    const refusingOnce: typeof fetch = (input, init) => {
+    // undici's own error for a refused connection, as its request() rejects with it.
+    const refusingOnce: Transport = (url, init) => {
       calls++;
       if (calls === 1)
-        return Promise.reject(
-          new TypeError('fetch failed', {
-            cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
-          }),
-        );
-      return fetch(input, init);
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return request(url, init);
     };
-    const res = await client({ fetch: refusingOnce }).request({ method: 'POST', path: '/orders', body: {} });
+    const res = await client({ transport: refusingOnce }).request({
+      method: 'POST',
+      path: '/orders',
+      body: {},
+    });
     expect(res.status).toBe(201);
     expect(calls).toBe(2);
     expect(server.hits).toBe(1);

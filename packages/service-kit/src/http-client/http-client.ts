@@ -3,6 +3,10 @@ import { context, propagation } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+// undici's own request API rather than fetch (the same engine behind Node's fetch, without the WHATWG
+// Request/Response/Headers/stream layers): measured ~100 µs of CPU per JSON POST on loopback against
+// ~290 µs for fetch, and the checkout makes two such calls per order.
+import { request as undiciRequest } from 'undici';
 import { ServiceUnavailableError } from '../errors/domain-errors.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -34,8 +38,19 @@ export interface HttpClientOptions {
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  fetch?: typeof fetch;
+  /** The transport (undici's `request`); injectable for tests. */
+  transport?: Transport;
 }
+
+/** What the client needs of undici's `request`. */
+export type Transport = (
+  url: URL,
+  options: { method: HttpMethod; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<{
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: { text(): Promise<string> };
+}>;
 
 export interface HttpRequest {
   method: HttpMethod;
@@ -54,7 +69,8 @@ export interface HttpRequest {
 export interface HttpResponse<T> {
   status: number;
   body: T;
-  headers: Headers;
+  /** Response headers, names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** The kit pieces the client needs: its metrics registry and (optionally) its logger. */
@@ -142,11 +158,9 @@ function metricsOn(registry: Registry): ClientMetrics {
   };
 }
 
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text();
+async function readBody(text: string, contentType: string | string[] | undefined): Promise<unknown> {
   if (text.length === 0) return undefined;
-  const type = res.headers.get('content-type') ?? '';
-  if (type.includes('json')) {
+  if (String(contentType ?? '').includes('json')) {
     try {
       return JSON.parse(text);
     } catch {
@@ -169,7 +183,7 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
   const maxDelay = options.retryMaxDelayMs ?? 2_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
-  const doFetch = options.fetch ?? fetch;
+  const transport: Transport = options.transport ?? undiciRequest;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const metrics = metricsOn(kit.registry);
   const upstream = options.name;
@@ -184,7 +198,7 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
       ...req.headers,
     };
     // Explicit injection keeps the trace intact when the undici auto-instrumentation is not loaded.
-    if (!(undiciRequestCreated.hasSubscribers && doFetch === globalThis.fetch)) {
+    if (!(undiciRequestCreated.hasSubscribers && transport === undiciRequest)) {
       propagation.inject(context.active(), headers);
     }
     let payload: string | undefined;
@@ -198,16 +212,16 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
       metrics.total.inc(labels);
       metrics.duration.observe(labels, (performance.now() - started) / 1000);
     };
-    let res: Response;
+    let res: Awaited<ReturnType<Transport>>;
     let body: unknown;
     try {
-      res = await doFetch(url, {
+      res = await transport(url, {
         method: req.method,
         headers,
         body: payload,
         signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
       });
-      body = await readBody(res);
+      body = await readBody(await res.body.text(), res.headers['content-type']);
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
       const label = timedOut ? 'timeout' : 'error';
@@ -221,13 +235,14 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
         !timedOut && connectionRefused(err),
       );
     }
-    observe(String(res.status));
-    const response = { status: res.status, body, headers: res.headers };
-    if (res.status >= 500) {
+    const status = res.statusCode;
+    observe(String(status));
+    const response = { status, body, headers: res.headers };
+    if (status >= 500) {
       // A replica that is shutting down answers 503 SERVICE.DRAINING before doing any work.
       const draining =
-        res.status === 503 && (body as { code?: unknown } | undefined)?.code === 'SERVICE.DRAINING';
-      throw new UpstreamFailure(`${upstream} answered ${res.status}`, String(res.status), response, draining);
+        status === 503 && (body as { code?: unknown } | undefined)?.code === 'SERVICE.DRAINING';
+      throw new UpstreamFailure(`${upstream} answered ${status}`, String(status), response, draining);
     }
     return response;
   };
