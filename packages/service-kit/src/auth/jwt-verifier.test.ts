@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, type JWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-errors.js';
 import { fastifyAuth } from './fastify-auth.js';
 import { createJwtVerifier } from './jwt-verifier.js';
@@ -188,7 +188,14 @@ describe('createJwtVerifier against a JWKS served over HTTP', () => {
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/jwks.json`;
     // Cache max age 0: every verification tries to refresh, so the fallback is what answers.
-    const v = createJwtVerifier({ jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, jwksCacheMaxAgeMs: 0 });
+    // verifiedCacheMs 0: the second verification checks the signature (and asks for keys) again.
+    const v = createJwtVerifier({
+      jwksUrl: url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksCacheMaxAgeMs: 0,
+      verifiedCacheMs: 0,
+    });
     const token = await sign(keyA);
     await v.verify(token);
     flaky.closeAllConnections();
@@ -200,6 +207,89 @@ describe('createJwtVerifier against a JWKS served over HTTP', () => {
     expect(() =>
       createJwtVerifier({ jwksUrl, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('verified tokens remembered (verifiedCacheMs)', () => {
+  let key: Key;
+  let signatureChecks = 0;
+  const realVerify = crypto.subtle.verify.bind(crypto.subtle);
+  beforeAll(async () => {
+    key = await newEcKey('key-c');
+  });
+  beforeEach(() => {
+    signatureChecks = 0;
+    vi.spyOn(crypto.subtle, 'verify').mockImplementation((...args) => {
+      signatureChecks++;
+      return realVerify(...args);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const withClock = (clock: { ms: number }, extra: Partial<Parameters<typeof createJwtVerifier>[0]> = {}) =>
+    createJwtVerifier({
+      jwks: { keys: [key.jwk] },
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: () => new Date(clock.ms),
+      ...extra,
+    });
+
+  it('checks a token’s signature once per minute, not on every request', async () => {
+    const clock = { ms: Date.now() };
+    const v = withClock(clock);
+    const token = await sign(key, { role: 'admin' });
+    for (let i = 0; i < 3; i++) await expect(v.verify(token)).resolves.toMatchObject({ role: 'admin' });
+    expect(signatureChecks).toBe(1);
+    clock.ms += 61_000;
+    await v.verify(token);
+    expect(signatureChecks).toBe(2);
+    const every = withClock(clock, { verifiedCacheMs: 0 });
+    await every.verify(token);
+    await every.verify(token);
+    expect(signatureChecks).toBe(4);
+  });
+
+  it('still judges expiry on every use: a remembered token that expires is a 401 AUTH.TOKEN_EXPIRED', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const clock = { ms: now * 1000 };
+    const v = withClock(clock);
+    const token = await sign(key, {}, { exp: now + 20 });
+    await v.verify(token);
+    clock.ms += 26_000; // past exp + the 5 s tolerance, inside the minute
+    await expectProblem(v.verify(token), 401, 'AUTH.TOKEN_EXPIRED');
+  });
+
+  it('remembers by the whole token: one changed byte of a remembered token is verified, and rejected', async () => {
+    const v = withClock({ ms: Date.now() });
+    const token = await sign(key);
+    await v.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const flipped = `${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'AB' : 'AA'}`;
+    await expectProblem(v.verify(`${header}.${payload}.${flipped}`), 401, 'AUTH.INVALID_TOKEN');
+    const forged = b64url({ sub: 'user-1', role: 'admin', iss: ISSUER, aud: AUDIENCE, exp: 9_999_999_999 });
+    await expectProblem(v.verify(`${header}.${forged}.${signature}`), 401, 'AUTH.INVALID_TOKEN');
+  });
+
+  it('holds at most verifiedCacheSize tokens, forgetting the oldest', async () => {
+    const v = withClock({ ms: Date.now() }, { verifiedCacheSize: 2 });
+    const [a, b, c] = await Promise.all([sign(key, { n: 1 }), sign(key, { n: 2 }), sign(key, { n: 3 })]);
+    for (const t of [a!, b!, c!]) await v.verify(t);
+    expect(signatureChecks).toBe(3);
+    await v.verify(c!);
+    await v.verify(b!);
+    expect(signatureChecks).toBe(3);
+    await v.verify(a!);
+    expect(signatureChecks).toBe(4);
+  });
+
+  it('hands each caller its own copy (a caller changing it changes nothing for the next)', async () => {
+    const v = withClock({ ms: Date.now() });
+    const token = await sign(key, { role: 'customer' });
+    const first = await v.verify(token);
+    first.role = 'admin';
+    expect((await v.verify(token)).role).toBe('customer');
   });
 });
 
