@@ -7,6 +7,7 @@
 --   services/payment/src/modules/sandbox/sandbox.repository.ts    (insert charge)
 --   packages/events/src/events.repository.ts                      (outbox insert + pg_notify, markPublished, processed_events)
 -- A line without BEGIN/COMMIT around it is a statement on its own (autocommit), as the repository sends it.
+-- (The services send an outbox INSERT in the same round trip as its COMMIT; pgbench sends them as two.)
 -- Reads that only answer the caller (findByIdempotencyKey on a keyed retry, GETs) are left out, and the
 -- relay's batch lock is amortised: this is the floor.
 SELECT gen_random_uuid()::text AS oid, gen_random_uuid()::text AS pid, gen_random_uuid()::text AS ev1, gen_random_uuid()::text AS ev2 \gset

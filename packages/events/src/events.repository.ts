@@ -1,5 +1,6 @@
 // All SQL of the events package: the outbox and the processed-events (dedup) table live in the
 // producing/consuming service's own schema, so no query ever crosses schemas.
+import { deferUntilCommit } from '@shop/service-kit';
 import pg from 'pg';
 
 /** Anything that can run a query: a pool or a client inside a transaction. */
@@ -68,12 +69,25 @@ export class OutboxRepository {
   }
 
   /**
-   * Inserts the row and, in the same statement (no extra round trip), queues a notification on
-   * the outbox channel. PostgreSQL delivers it at COMMIT and drops it on ROLLBACK, and folds
-   * repeated notifications of one transaction into one, so a listening relay wakes exactly when
-   * there is something committed to publish.
+   * Inserts the row and, in the same statement, queues a notification on the outbox channel.
+   * PostgreSQL delivers it at COMMIT and drops it on ROLLBACK, and folds repeated notifications of
+   * one transaction into one, so a listening relay wakes exactly when there is something committed
+   * to publish. Inside a transaction of the kit's helpers the statement travels with the COMMIT
+   * (`deferUntilCommit`: values as escaped literals, no extra round trip); anywhere else it runs now.
    */
   async insert(db: Queryable, row: OutboxRow & { aggregateId: string }): Promise<void> {
+    const literal = pg.escapeLiteral;
+    const deferred = deferUntilCommit(
+      db,
+      `WITH inserted AS (
+         INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope)
+         VALUES (${literal(row.id)}, ${literal(row.stream)}, ${literal(row.type)}, ${literal(row.aggregateId)},
+                 ${literal(JSON.stringify(row.envelope))}::jsonb)
+         RETURNING 1
+       )
+       SELECT pg_notify(${literal(this.channel)}, '') FROM inserted`,
+    );
+    if (deferred) return;
     await db.query(
       `WITH inserted AS (
          INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope) VALUES ($1, $2, $3, $4, $5)

@@ -1,4 +1,4 @@
-import { withClient } from '@shop/service-kit';
+import { commitTransaction, rollbackTransaction, transactionOpened, withClient } from '@shop/service-kit';
 import type pg from 'pg';
 
 /**
@@ -14,12 +14,14 @@ export function withTransactionBegunBy<B, T>(
   work: (client: pg.PoolClient, begun: B) => Promise<T>,
 ): Promise<T> {
   return withClient(pool, async (client) => {
+    transactionOpened(client);
     try {
       const result = await work(client, await begin(client));
-      await client.query('COMMIT');
+      // Outbox rows `work` wrote travel with the COMMIT (`deferUntilCommit`).
+      await commitTransaction(client);
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      await rollbackTransaction(client);
       throw err;
     }
   });

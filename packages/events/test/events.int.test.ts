@@ -2,6 +2,7 @@ import { context, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { EventEnvelope } from '@shop/contracts';
+import { withTransaction } from '@shop/service-kit';
 import type { TestEnvironment } from '@shop/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -143,6 +144,38 @@ describe('outbox + relay', () => {
     expect(fields[fields.indexOf('type') + 1]).toBe('order.paid');
     const published = JSON.parse(fields[fields.indexOf('event') + 1]!);
     expect(published).toMatchObject({ type: 'order.paid', aggregate_id: 'agg-1', data: { n: 1 } });
+  });
+
+  it('writes an event enqueued in a kit transaction with its COMMIT (one round trip), intact, and only if it commits', async () => {
+    const outbox = new Outbox(SCHEMA);
+    const data = { note: `O'Brien \\ "quoted" ünïcødé ${'$'}1 :p1 -- ;`, n: 1.5, nested: { ok: true } };
+    const { pool: counting, sent } = countingPool();
+    try {
+      const envelope = await withTransaction(counting, (client) =>
+        outbox.enqueue(client, { stream: 'orders', type: 'order.paid', aggregateId: "agg-'1'", data }),
+      );
+      // BEGIN, then the outbox row and its notification travel with the COMMIT.
+      expect(sent).toEqual(['BEGIN', 'WITH']);
+      const { rows } = await pool.query(`SELECT aggregate_id, envelope FROM ${SCHEMA}.outbox WHERE id = $1`, [
+        envelope.id,
+      ]);
+      expect(rows).toEqual([{ aggregate_id: "agg-'1'", envelope: JSON.parse(JSON.stringify(envelope)) }]);
+      expect(rows[0].envelope.data).toEqual(data);
+      const rolledBack = await withTransaction(counting, async (client) => {
+        await outbox.enqueue(client, {
+          stream: 'orders',
+          type: 'order.cancelled',
+          aggregateId: 'agg-2',
+          data,
+        });
+        throw new Error('the change failed');
+      }).catch((e: Error) => e.message);
+      expect(rolledBack).toBe('the change failed');
+      const cancelled = await pool.query(`SELECT 1 FROM ${SCHEMA}.outbox WHERE type = 'order.cancelled'`);
+      expect(cancelled.rowCount).toBe(0);
+    } finally {
+      await counting.end();
+    }
   });
 
   it('publishes a batch oldest first, in one claim, and leaves nothing open on its connection', async () => {

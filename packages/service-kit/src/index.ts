@@ -5,7 +5,15 @@
 
 // Clients wired into readiness, metrics and shutdown.
 export { createPgPool, guardPgPool } from './clients/pg-pool.js';
-export { type Db, withClient, withTransaction } from './clients/pg-transaction.repository.js';
+export {
+  commitTransaction,
+  type Db,
+  deferUntilCommit,
+  rollbackTransaction,
+  transactionOpened,
+  withClient,
+  withTransaction,
+} from './clients/pg-transaction.repository.js';
 export { createRedis, openRedis } from './clients/redis.js';
 
 // Config.

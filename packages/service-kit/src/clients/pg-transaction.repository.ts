@@ -16,6 +16,45 @@ export interface TransactionOptions {
 
 const RETRYABLE = new Set(['40P01', '40001']);
 
+// Statements a transaction's work handed over to travel with its COMMIT, per open transaction.
+const beforeCommit = new WeakMap<object, string[]>();
+
+/**
+ * Marks `client` as inside a transaction that will end through `commitTransaction` (or
+ * `rollbackTransaction`), so `deferUntilCommit` can hold statements for its COMMIT.
+ */
+export function transactionOpened(client: Db): void {
+  beforeCommit.set(client, []);
+}
+
+/**
+ * Inside a transaction opened by `withTransaction` (or another helper that ends it with
+ * `commitTransaction`): `sql` — one complete statement with its values written in as literals
+ * (`pg.escapeLiteral`), no parameters — is sent in the same simple-protocol query as the COMMIT, one
+ * round trip fewer. It runs inside the transaction, after everything `work` did; if it fails the
+ * transaction rolls back and the commit rejects. Returns false when `db` is not in such a
+ * transaction (a pool, or a client outside one): the caller then runs the statement itself.
+ */
+export function deferUntilCommit(db: Db, sql: string): boolean {
+  const pending = beforeCommit.get(db);
+  if (!pending) return false;
+  pending.push(sql);
+  return true;
+}
+
+/** COMMIT, preceded in the same round trip by the statements deferred until it. */
+export async function commitTransaction(client: Pick<pg.PoolClient, 'query'>): Promise<void> {
+  const pending = beforeCommit.get(client) ?? [];
+  beforeCommit.delete(client);
+  await client.query(pending.length === 0 ? 'COMMIT' : `${pending.join(';\n')};\nCOMMIT`);
+}
+
+/** ROLLBACK (errors ignored: the connection may be gone); deferred statements are dropped. */
+export async function rollbackTransaction(client: Pick<pg.PoolClient, 'query'>): Promise<void> {
+  beforeCommit.delete(client);
+  await client.query('ROLLBACK').catch(() => {});
+}
+
 /**
  * Runs `work` on one pooled client that is guarded while checked out (a server-side disconnect
  * fails the current query instead of crashing the process) and released afterwards — destroyed
@@ -50,12 +89,13 @@ export async function withTransaction<T>(
     try {
       return await withClient(pool, async (client) => {
         await client.query('BEGIN');
+        transactionOpened(client);
         try {
           const result = await work(client);
-          await client.query('COMMIT');
+          await commitTransaction(client);
           return result;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
+          await rollbackTransaction(client);
           throw err;
         }
       });
