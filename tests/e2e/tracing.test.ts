@@ -107,8 +107,9 @@ describe('tracing from the bundled services', () => {
       // order → user: the access token checked over gRPC (client and server side).
       { service: 'order-service', scope: '@opentelemetry/instrumentation-grpc' },
       { service: 'user-service', scope: '@opentelemetry/instrumentation-grpc' },
-      // order → product (the reservation) and order → payment: outgoing HTTP through fetch (undici).
-      { service: 'order-service', scope: '@opentelemetry/instrumentation-undici' },
+      // order → product (the reservation) and order → payment: outgoing HTTP through the kit's client
+      // (node:http).
+      { service: 'order-service', scope: '@opentelemetry/instrumentation-http' },
       { service: 'payment-service', scope: '@opentelemetry/instrumentation-pg' },
       // A server span in every service the checkout reached: the kit's for HTTP, the gRPC
       // instrumentation's for the user service. A parent ends after its children, so it may arrive in a

@@ -1,9 +1,9 @@
-// Query, pool checkout, Redis command and fetch client spans are built only inside a recording span: the
-// real pg, ioredis and undici instrumentations as the kit configures them (their patches called the way
+// Query, pool checkout, Redis command, fetch and node:http client spans are built only inside a recording span:
+// the real pg, ioredis, undici and http instrumentations as the kit configures them (their patches called the way
 // they are installed on pg.Client#query, pg.Pool#connect and Redis#sendCommand; fetch for real), with a real
 // SDK tracer provider exporting to memory.
 import { EventEmitter } from 'node:events';
-import { createServer } from 'node:http';
+import http, { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -164,6 +164,59 @@ describe('leaf spans (pg queries and checkouts, Redis commands, fetch calls) onl
       await context.with(trace.setSpan(ROOT_CONTEXT, span), async () =>
         (await fetch(url, { method: 'POST', body: '{}' })).text(),
       );
+      span.end();
+      await provider.forceFlush();
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((s) => [s.name, s.kind])).toEqual([
+        ['POST', SpanKind.CLIENT],
+        ['POST /api/v1/orders', SpanKind.INTERNAL],
+      ]);
+      const client = spans[0]!;
+      expect(client.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+      expect(seen[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('node:http (the kit client): under a dropped request the call is http.request itself, the caller’s context untouched; under a recorded one it gets its CLIENT span, whose context replaces it', async () => {
+    const seen: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/internal/v1/reservations`,
+    );
+    // The patch as the instrumentation installs it on http.request.
+    const patched = byName('http')._getPatchOutgoingRequestFunction!('http')(
+      http.request as unknown as Fn,
+    ) as (...args: unknown[]) => http.ClientRequest;
+    const send = (headers: Record<string, string>) =>
+      new Promise<void>((resolve, reject) => {
+        const req = patched(url, { method: 'POST', headers }, (res: http.IncomingMessage) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+    // What the kit client writes into every request: the caller's context.
+    const written = (ctx: typeof ROOT_CONTEXT) => {
+      const headers: Record<string, string> = {};
+      propagation.inject(ctx, headers);
+      return headers;
+    };
+    try {
+      await context.with(dropped, () => send(written(dropped)));
+      expect(seen[0]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+      await provider.forceFlush();
+      expect(exporter.getFinishedSpans()).toEqual([]);
+
+      const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
+      const recorded = trace.setSpan(ROOT_CONTEXT, span);
+      await context.with(recorded, () => send(written(recorded)));
       span.end();
       await provider.forceFlush();
       const spans = exporter.getFinishedSpans();

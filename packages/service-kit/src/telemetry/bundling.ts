@@ -11,8 +11,7 @@ export const INSTRUMENTED_PACKAGES = ['pg', 'pg-pool', 'ioredis', '@grpc/grpc-js
  * shared by the loader hook and the instrumentations); native addons (argon2 loads its binary from its own
  * directory); and packages that read files beside their own sources at run time (pino's transports start
  * a worker from its own directory, the Swagger plugins read their package.json and UI assets, protobufjs
- * under @grpc/proto-loader requires optional modules by computed names); and undici, which names its own
- * file (`__filename`) to cut its frames from error stack traces.
+ * under @grpc/proto-loader requires optional modules by computed names).
  */
 export const BUNDLE_EXTERNALS: readonly string[] = [
   ...INSTRUMENTED_PACKAGES,
@@ -27,7 +26,6 @@ export const BUNDLE_EXTERNALS: readonly string[] = [
   '@fastify/swagger-ui',
   'swagger-ui-express',
   'swagger-ui-dist',
-  'undici',
 ];
 
 /** Where `scripts/bundle-service.mjs` writes a service's bundle, relative to the service's directory. */

@@ -173,10 +173,17 @@ export async function loadInstrumentations(): Promise<Instrumentation[]> {
   // Diagnostics channels, no module hook: created enabled (enabling it later subscribes nothing).
   const undiciInstrumentation = new undici.UndiciInstrumentation();
   clientSpansOnlyUnderRecordingSpan(undiciInstrumentation);
+  // Outgoing calls only: `kit.listen`'s dispatcher opens the server span of each incoming request
+  // itself (`traceIncoming`), at a fraction of this instrumentation's cost per request.
+  const httpInstrumentation = new http.HttpInstrumentation({
+    enabled,
+    disableIncomingRequestInstrumentation: true,
+  });
+  // The kit's HTTP client (node:http) writes the caller's trace context into every request itself: inside
+  // a dropped request the CLIENT span (URL parsing, attributes, listeners) would record nothing.
+  onlyUnderRecordingSpan(httpInstrumentation, '_getPatchOutgoingRequestFunction');
   return [
-    // Outgoing calls only: `kit.listen`'s dispatcher opens the server span of each incoming request
-    // itself (`traceIncoming`), at a fraction of this instrumentation's cost per request.
-    new http.HttpInstrumentation({ enabled, disableIncomingRequestInstrumentation: true }),
+    httpInstrumentation,
     pgInstrumentation,
     redisInstrumentation,
     undiciInstrumentation,
