@@ -59,6 +59,46 @@ const dropped = trace.setSpan(
   }),
 );
 
+/**
+ * One outgoing call (`send`, under the given context) to a server that records the traceparent it got:
+ * under the dropped request no span and the caller's own context go out; under a recorded span the call
+ * gets a CLIENT span, a child of it, whose context is what the server sees.
+ */
+async function expectClientSpanOnlyWhenRecording(
+  send: (url: URL, ctx: typeof ROOT_CONTEXT) => Promise<unknown>,
+) {
+  const seen: Array<string | undefined> = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.traceparent as string | undefined);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/internal/v1/reservations`);
+  try {
+    await context.with(dropped, () => send(url, dropped));
+    // The callee continues the caller's trace, unsampled, with the dropped span as its parent.
+    expect(seen[0]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+
+    const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
+    const recorded = trace.setSpan(ROOT_CONTEXT, span);
+    await context.with(recorded, () => send(url, recorded));
+    span.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([
+      ['POST', SpanKind.CLIENT],
+      ['POST /api/v1/orders', SpanKind.INTERNAL],
+    ]);
+    const client = spans[0]!;
+    expect(client.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+    expect(seen[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
+  } finally {
+    server.close();
+  }
+}
+
 describe('leaf spans (pg queries and checkouts, Redis commands, fetch calls) only under a recording span', () => {
   it('ioredis: a command under a dropped request goes straight to sendCommand; under a recorded one it gets its span', async () => {
     const installed = byName('ioredis')._patchSendCommand!('5.8.0');
@@ -146,89 +186,29 @@ describe('leaf spans (pg queries and checkouts, Redis commands, fetch calls) onl
   });
 
   it('undici (fetch): under a dropped request only the trace context goes out; under a recorded one the call gets its CLIENT span', async () => {
-    const seen: Array<string | undefined> = [];
-    const server = createServer((req, res) => {
-      seen.push(req.headers.traceparent as string | undefined);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/internal/v1/reservations`;
-    try {
-      await context.with(dropped, async () => (await fetch(url, { method: 'POST', body: '{}' })).text());
-      // The callee continues the caller's trace, unsampled, with the dropped span as its parent.
-      expect(seen[0]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
-      await provider.forceFlush();
-      expect(exporter.getFinishedSpans()).toEqual([]);
-
-      const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
-      await context.with(trace.setSpan(ROOT_CONTEXT, span), async () =>
-        (await fetch(url, { method: 'POST', body: '{}' })).text(),
-      );
-      span.end();
-      await provider.forceFlush();
-      const spans = exporter.getFinishedSpans();
-      expect(spans.map((s) => [s.name, s.kind])).toEqual([
-        ['POST', SpanKind.CLIENT],
-        ['POST /api/v1/orders', SpanKind.INTERNAL],
-      ]);
-      const client = spans[0]!;
-      expect(client.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
-      expect(seen[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
-    } finally {
-      server.close();
-    }
+    await expectClientSpanOnlyWhenRecording(async (url) =>
+      (await fetch(url, { method: 'POST', body: '{}' })).text(),
+    );
   });
 
   it('node:http (the kit client): under a dropped request the call is http.request itself, the caller’s context untouched; under a recorded one it gets its CLIENT span, whose context replaces it', async () => {
-    const seen: Array<string | undefined> = [];
-    const server = createServer((req, res) => {
-      seen.push(req.headers.traceparent as string | undefined);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = new URL(
-      `http://127.0.0.1:${(server.address() as AddressInfo).port}/internal/v1/reservations`,
-    );
     // The patch as the instrumentation installs it on http.request.
     const patched = byName('http')._getPatchOutgoingRequestFunction!('http')(
       http.request as unknown as Fn,
     ) as (...args: unknown[]) => http.ClientRequest;
-    const send = (headers: Record<string, string>) =>
-      new Promise<void>((resolve, reject) => {
-        const req = patched(url, { method: 'POST', headers }, (res: http.IncomingMessage) => {
-          res.resume();
-          res.on('end', resolve);
-        });
-        req.on('error', reject);
-        req.end('{}');
-      });
-    // What the kit client writes into every request: the caller's context.
-    const written = (ctx: typeof ROOT_CONTEXT) => {
-      const headers: Record<string, string> = {};
-      propagation.inject(ctx, headers);
-      return headers;
-    };
-    try {
-      await context.with(dropped, () => send(written(dropped)));
-      expect(seen[0]).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
-      await provider.forceFlush();
-      expect(exporter.getFinishedSpans()).toEqual([]);
-
-      const span = provider.getTracer('test').startSpan('POST /api/v1/orders');
-      const recorded = trace.setSpan(ROOT_CONTEXT, span);
-      await context.with(recorded, () => send(written(recorded)));
-      span.end();
-      await provider.forceFlush();
-      const spans = exporter.getFinishedSpans();
-      expect(spans.map((s) => [s.name, s.kind])).toEqual([
-        ['POST', SpanKind.CLIENT],
-        ['POST /api/v1/orders', SpanKind.INTERNAL],
-      ]);
-      const client = spans[0]!;
-      expect(client.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
-      expect(seen[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
-    } finally {
-      server.close();
-    }
+    await expectClientSpanOnlyWhenRecording(
+      (url, ctx) =>
+        new Promise<void>((resolve, reject) => {
+          // What the kit client writes into every request: the caller's context.
+          const headers: Record<string, string> = {};
+          propagation.inject(ctx, headers);
+          const req = patched(url, { method: 'POST', headers }, (res: http.IncomingMessage) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', reject);
+          req.end('{}');
+        }),
+    );
   });
 });
