@@ -73,29 +73,19 @@ export class OutboxRepository {
    * PostgreSQL delivers it at COMMIT and drops it on ROLLBACK, and folds repeated notifications of
    * one transaction into one, so a listening relay wakes exactly when there is something committed
    * to publish. Inside a transaction of the kit's helpers the statement travels with the COMMIT
-   * (`deferUntilCommit`: values as escaped literals, no extra round trip); anywhere else it runs now.
+   * (`deferUntilCommit`: no extra round trip); anywhere else it runs now. The values are written in as
+   * escaped literals (`pg.escapeLiteral`), the one form both ways can send.
    */
   async insert(db: Queryable, row: OutboxRow & { aggregateId: string }): Promise<void> {
     const literal = pg.escapeLiteral;
-    const deferred = deferUntilCommit(
-      db,
-      `WITH inserted AS (
+    const sql = `WITH inserted AS (
          INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope)
          VALUES (${literal(row.id)}, ${literal(row.stream)}, ${literal(row.type)}, ${literal(row.aggregateId)},
                  ${literal(JSON.stringify(row.envelope))}::jsonb)
          RETURNING 1
        )
-       SELECT pg_notify(${literal(this.channel)}, '') FROM inserted`,
-    );
-    if (deferred) return;
-    await db.query(
-      `WITH inserted AS (
-         INSERT INTO ${this.table} (id, stream, type, aggregate_id, envelope) VALUES ($1, $2, $3, $4, $5)
-         RETURNING 1
-       )
-       SELECT pg_notify($6, '') FROM inserted`,
-      [row.id, row.stream, row.type, row.aggregateId, JSON.stringify(row.envelope), this.channel],
-    );
+       SELECT pg_notify(${literal(this.channel)}, '') FROM inserted`;
+    if (!deferUntilCommit(db, sql)) await db.query(sql);
   }
 
   /**

@@ -17,6 +17,14 @@ async function metric(app: RunningProductApp, name: string, labels = ''): Promis
 
 const get = (app: RunningProductApp, id: number) =>
   app.app.inject({ method: 'GET', url: `/api/v1/products/${id}` });
+/** An admin PATCH of a product at version 1. */
+const patchV1 = (app: RunningProductApp, id: number, payload: Record<string, unknown>) =>
+  app.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/products/${id}`,
+    headers: { ...auth(admin), 'if-match': '"v1"' },
+    payload,
+  });
 
 describe('product cache (Redis, cache-aside)', () => {
   it('serves repeated reads from Redis: a change made behind the service’s back is not seen', async () => {
@@ -67,12 +75,7 @@ describe('product cache (Redis, cache-aside)', () => {
   it('deletes the previous release’s key (product:v1) on every write, so its instances see the change', async () => {
     const p = await createProduct(running, admin, { name: 'Legacy' });
     await running.redis.set(`product:v1:${p.id}`, JSON.stringify({ ...p, name: 'Legacy' }), 'EX', 60);
-    const patched = await running.app.inject({
-      method: 'PATCH',
-      url: `/api/v1/products/${p.id}`,
-      headers: { ...auth(admin), 'if-match': '"v1"' },
-      payload: { name: 'New' },
-    });
+    const patched = await patchV1(running, p.id, { name: 'New' });
     expect(patched.statusCode).toBe(200);
     expect(await running.redis.exists(`product:v1:${p.id}`)).toBe(0);
   });
@@ -80,12 +83,7 @@ describe('product cache (Redis, cache-aside)', () => {
   it('is invalidated by an update and by a delete', async () => {
     const p = await createProduct(running, admin, { name: 'Before' });
     await get(running, p.id);
-    const patched = await running.app.inject({
-      method: 'PATCH',
-      url: `/api/v1/products/${p.id}`,
-      headers: { ...auth(admin), 'if-match': '"v1"' },
-      payload: { name: 'After' },
-    });
+    const patched = await patchV1(running, p.id, { name: 'After' });
     expect(patched.statusCode).toBe(200);
     const read = await get(running, p.id);
     expect(read.json().name).toBe('After');
@@ -169,12 +167,7 @@ describe('Redis down', () => {
       const results = await Promise.all(Array.from({ length: 50 }, () => get(degraded, p.id)));
       expect(results.map((r) => r.statusCode).filter((s) => s !== 200)).toEqual([]);
       expect(results[0]!.json().name).toBe('No cache');
-      const patched = await degraded.app.inject({
-        method: 'PATCH',
-        url: `/api/v1/products/${p.id}`,
-        headers: { ...auth(admin), 'if-match': '"v1"' },
-        payload: { name: 'Still works' },
-      });
+      const patched = await patchV1(degraded, p.id, { name: 'Still works' });
       expect(patched.statusCode).toBe(200);
       expect((await get(degraded, p.id)).json().name).toBe('Still works');
       expect((await degraded.app.inject({ method: 'GET', url: '/api/v1/products?q=works' })).statusCode).toBe(

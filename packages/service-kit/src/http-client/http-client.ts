@@ -99,16 +99,13 @@ class UpstreamFailure extends Error {
 }
 
 /** The connection was refused: the request never left this process. */
-const connectionRefused = (err: unknown) =>
-  (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ||
-  (err as { code?: string }).code === 'ECONNREFUSED';
+const connectionRefused = (err: unknown) => (err as { code?: string }).code === 'ECONNREFUSED';
 
 // Keep-alive connections per upstream (Node's agent also honours the server's `Keep-Alive: timeout`
 // hint, so an idle connection is dropped here before the server closes it).
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+// The module, not its `request`: the http instrumentation replaces `request` on it when it is enabled.
+const plain = { client: http, agent: new http.Agent({ keepAlive: true }) };
+const tls = { client: https, agent: new https.Agent({ keepAlive: true }) };
 
 /**
  * node:http (or https) with a keep-alive agent: ~105 µs of CPU per JSON POST on loopback against ~280 µs
@@ -118,8 +115,7 @@ const agents = {
  */
 export const nodeHttpTransport: Transport = (url, { method, headers, body, signal }) =>
   new Promise((resolve, reject) => {
-    const client = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+    const { client, agent } = url.protocol === 'https:' ? tls : plain;
     const sent =
       body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const req = client.request(url, { method, headers: sent, agent, signal }, (res) => {
@@ -186,7 +182,7 @@ function metricsOn(registry: Registry): ClientMetrics {
   };
 }
 
-async function readBody(text: string, contentType: string | string[] | undefined): Promise<unknown> {
+function readBody(text: string, contentType: string | string[] | undefined): unknown {
   if (text.length === 0) return undefined;
   if (String(contentType ?? '').includes('json')) {
     try {
@@ -248,7 +244,7 @@ export function createHttpClient(kit: HttpClientKit, options: HttpClientOptions)
         body: payload,
         signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
       });
-      body = await readBody(await res.body.text(), res.headers['content-type']);
+      body = readBody(await res.body.text(), res.headers['content-type']);
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
       const label = timedOut ? 'timeout' : 'error';

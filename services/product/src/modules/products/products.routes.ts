@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fastifyAuth, type JwtVerifier } from '@shop/service-kit/auth';
 import { problems } from '@shop/service-kit/fastify';
+import type { FastifyReply } from 'fastify';
 import {
   CreateProductBody,
   IfMatchHeaders,
@@ -18,6 +19,13 @@ export interface ProductsRoutesOptions {
 }
 
 const bearer = [{ bearerAuth: [] }];
+
+/**
+ * Sends JSON this route's serializer printed earlier (and checked against its schema): a string with a
+ * JSON content type skips the serializer, so cached text goes out as stored.
+ */
+const sendPrinted = (reply: FastifyReply, json: string) =>
+  reply.type('application/json; charset=utf-8').send(json as never);
 
 export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, options) => {
   await app.register(productReadRoutes, options);
@@ -37,10 +45,11 @@ const productReadRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      // A page is printed by this route's serializer (checked against ProductPage) before it is cached;
-      // the text then goes out as it is: a string with a JSON content type skips the serializer.
-      const page = await products.search(request.query, (body) => String(reply.serialize(body)));
-      return reply.type('application/json; charset=utf-8').send(page as never);
+      // A page is printed by this route's serializer (checked against ProductPage) before it is cached.
+      return sendPrinted(
+        reply,
+        await products.search(request.query, (body) => String(reply.serialize(body))),
+      );
     },
   );
 
@@ -55,13 +64,9 @@ const productReadRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      // As for search: printed by this route's serializer (checked against ProductSchema) before it is
-      // cached, sent as the stored text afterwards.
+      // As for search: printed by this route's serializer (checked against ProductSchema) before it is cached.
       const { etag, body } = await products.get(request.params.id, (p) => String(reply.serialize(p)));
-      return reply
-        .header('etag', etag)
-        .type('application/json; charset=utf-8')
-        .send(body as never);
+      return sendPrinted(reply.header('etag', etag), body);
     },
   );
 };
